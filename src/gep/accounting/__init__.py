@@ -1,0 +1,1 @@
+"""The GEP accounting engine: pure computation, no database, no web."""

@@ -1,0 +1,139 @@
+"""The accounts: a tidy table of quantities and values per zone, level, year and indicator, with provenance.
+
+Written atomically: everything goes to a temporary folder beside the target, which replaces the target only
+when complete, so a failed run leaves the previous output (or nothing) and never half a folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import xlsxwriter
+
+COLUMNS = ["year", "level", "zone_code", "zone_name", "parent_code", "zone_area_km2", "category", "indicator",
+           "indicator_zh", "sub_indicator", "sub_indicator_zh", "quantity", "unit", "value_yuan", "unit_price",
+           "price_unit", "method", "price_year", "source_level", "proxy"]
+
+HEADERS_ZH = {
+    "year": "年份", "level": "层级", "zone_code": "区划代码", "zone_name": "区划名称", "parent_code": "上级代码",
+    "zone_area_km2": "面积(km²)", "category": "类别", "indicator": "指标代码", "indicator_zh": "核算指标",
+    "sub_indicator": "子指标代码", "sub_indicator_zh": "子指标", "quantity": "功能量", "unit": "单位",
+    "value_yuan": "价值量(元)", "unit_price": "单价", "price_unit": "单价单位", "method": "核算方法",
+    "price_year": "价格基准年", "source_level": "数据来源层级", "proxy": "分配代理",
+}
+LEVEL_ZH = {"city": "市", "county": "县", "township": "乡镇", "village": "村"}
+CATEGORY_ZH = {"material": "物质产品", "regulating": "调节服务", "cultural": "文化服务"}
+
+
+@dataclass
+class Accounts:
+    table: pd.DataFrame
+    metadata: dict[str, Any]
+    zones: pd.DataFrame  # every zone of every level with its areas
+    density: Callable[[Path], None] | None = field(default=None, repr=False)  # writes value-density rasters
+
+    def totals(self, level: str = "city") -> pd.DataFrame:
+        """GEP and its categories per zone of a level, in yuan."""
+        sub = self.table[self.table["level"] == level]
+        wide = sub.pivot_table(index=["zone_code", "zone_name"], columns="category", values="value_yuan",
+                               aggfunc="sum", fill_value=0.0)
+        wide["gep"] = wide.sum(axis=1)
+        return wide.reset_index()
+
+    def gep(self, zone_code: str | None = None) -> float:
+        """Total GEP (yuan) of a zone, by default the top zone."""
+        top = self.table[self.table["level"] == self.table["level"].iloc[0]] if zone_code is None else \
+            self.table[self.table["zone_code"] == zone_code]
+        return float(top["value_yuan"].sum())
+
+    def write(self, out: Path, formats: tuple[str, ...] = ("parquet", "csv", "xlsx"), density: bool = False) -> Path:
+        """Write every output into `out` atomically; returns `out`."""
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        try:
+            self._write_into(tmp, formats, density)
+            _replace_dir(tmp, out)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return out
+
+    def _write_into(self, folder: Path, formats: tuple[str, ...], density: bool) -> None:
+        if "parquet" in formats:
+            self.table.to_parquet(folder / "accounts.parquet", index=False)
+        if "csv" in formats:
+            self.table.to_csv(folder / "accounts.csv", index=False, encoding="utf-8")
+            self.zones.to_csv(folder / "zones.csv", index=False, encoding="utf-8")
+        if "xlsx" in formats:
+            self._write_xlsx(folder / "accounts.xlsx")
+        (folder / "metadata.json").write_text(json.dumps(self.metadata, ensure_ascii=False, indent=2, default=str),
+                                              encoding="utf-8")
+        if density and self.density is not None:
+            self.density(folder)
+
+    def _write_xlsx(self, path: Path) -> None:
+        zh = self.table.copy()
+        zh["level"] = zh["level"].map(LEVEL_ZH).fillna(zh["level"])
+        zh["category"] = zh["category"].map(CATEGORY_ZH).fillna(zh["category"])
+        zones = self.zones.rename(columns={"level": "层级", "zone_code": "区划代码", "zone_name": "区划名称",
+                                           "parent_code": "上级代码", "pixels": "像元数",
+                                           "area_km2": "栅格面积(km²)", "polygon_area_km2": "矢量面积(km²)"})
+        params = pd.DataFrame(self.metadata.get("parameters", [])).rename(columns={
+            "id": "参数", "value": "取值", "unit": "单位", "year": "价格年份", "source": "来源",
+            "verified": "已核实", "note": "备注", "overridden_by": "覆盖来源"})
+        skipped = pd.DataFrame(self.metadata.get("skipped", [])).rename(columns={"indicator": "指标", "reason": "原因"})
+        notes = pd.DataFrame({"说明": self.metadata.get("notes", [])})
+        with xlsxwriter.Workbook(str(path), {"constant_memory": True, "nan_inf_to_errors": True}) as book:
+            _sheet(book, "核算结果", zh.rename(columns=HEADERS_ZH))
+            _sheet(book, "区划", zones)
+            _sheet(book, "参数与价格", params)
+            if not skipped.empty:
+                _sheet(book, "未核算指标", skipped)
+            _sheet(book, "说明", notes)
+
+
+def _sheet(book: xlsxwriter.Workbook, name: str, frame: pd.DataFrame) -> None:
+    """One sheet: a bold header row, then the rows as plain values (fast path, constant memory)."""
+    sheet = book.add_worksheet(name)
+    sheet.write_row(0, 0, list(frame.columns), book.add_format({"bold": True}))
+    sheet.freeze_panes(1, 0)
+    for r, row in enumerate(frame.itertuples(index=False), start=1):
+        sheet.write_row(r, 0, [_cell(v) for v in row])
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(value, ensure_ascii=False)
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return value
+
+
+def _replace_dir(new: Path, target: Path) -> None:
+    """Put `new` in place of `target` with renames only (atomic on one filesystem for the final step)."""
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        os.replace(target, old)
+        os.replace(new, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(new, target)
+
+
+def read_accounts(folder: Path) -> Accounts:
+    """Load accounts written by `Accounts.write` (for the report and the platform)."""
+    folder = Path(folder)
+    table = pd.read_parquet(folder / "accounts.parquet")
+    zones = pd.read_csv(folder / "zones.csv", dtype={"zone_code": str, "parent_code": str}) \
+        if (folder / "zones.csv").exists() else pd.DataFrame()
+    metadata = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
+    return Accounts(table, metadata, zones)

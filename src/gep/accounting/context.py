@@ -1,0 +1,129 @@
+"""What an indicator sees: lazy layers and lookups for pixel work, zone sums and statistics for zone work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import dask.array as da
+import numpy as np
+import pandas as pd
+
+from gep.accounting.catalogue import ECOSYSTEMS, ecosystems_in
+from gep.accounting.indicators.base import IndicatorSpec, Skip
+from gep.accounting.methods import MethodProfile, Parameter
+from gep.accounting.region import Region
+from gep.accounting.zones import Zones
+
+
+@dataclass
+class PixelContext:
+    """Lazy per-pixel inputs on the region's grid for one year."""
+
+    region: Region
+    year: int
+    profile: MethodProfile
+    spec: IndicatorSpec | None = None
+    _cache: dict[str, da.Array] = field(default_factory=dict)
+    _eco: tuple[da.Array, list[str]] | None = None
+
+    def for_indicator(self, spec: IndicatorSpec) -> PixelContext:
+        ctx = PixelContext(self.region, self.year, self.profile, spec, self._cache, self._eco)
+        return ctx
+
+    @property
+    def pixel_area_m2(self) -> float:
+        return self.region.grid.pixel_area_m2
+
+    def layer(self, name: str) -> da.Array:
+        """A continuous layer, or Skip when the region has none for this year."""
+        if not self.region.has_layer(name, self.year):
+            raise Skip(f"layer {name!r} is not in the region package for {self.year}")
+        if name not in self._cache:
+            self._cache[name] = self.region.layer(name, self.year)
+        return self._cache[name]
+
+    def ecosystem(self) -> tuple[da.Array, list[str]]:
+        if self._eco is None:
+            self._eco = self.region.ecosystem_index(self.year)
+        return self._eco
+
+    def param(self, name: str) -> Parameter:
+        assert self.spec is not None
+        return self.profile.param(self.spec.param_id(name))
+
+    def by_ecosystem(self, table: dict[str, float], default: float = 0.0) -> da.Array:
+        """Per-pixel value of a table keyed by ecosystem id or group (ids win); `default` elsewhere and off-map."""
+        index, ids = self.ecosystem()
+        lut = np.full(len(ids) + 1, default, dtype=np.float64)
+        for i, eco in enumerate(ids):
+            if eco in table:
+                lut[i] = table[eco]
+            elif ECOSYSTEMS[eco].group in table:
+                lut[i] = table[ECOSYSTEMS[eco].group]
+        return da.map_blocks(lambda b: lut[b], index, dtype=np.float64, meta=np.array((), dtype=np.float64))
+
+    def mask(self, *groups: str) -> da.Array:
+        """Per-pixel 1.0 where the ecosystem is in the given groups or ids, else 0.0."""
+        return self.by_ecosystem(dict.fromkeys(ecosystems_in(*groups), 1.0))
+
+
+@dataclass
+class ZoneContext:
+    """Per-zone sums from the single pass, ecosystem areas, statistics and parameters for one year."""
+
+    region: Region
+    year: int
+    profile: MethodProfile
+    layer_sums: pd.DataFrame  # index: lowest-level zone code; columns: "indicator:key"
+    ecosystem_area: pd.DataFrame  # index: zone code; columns: ecosystem ids (m2)
+    spec: IndicatorSpec | None = None
+
+    def for_indicator(self, spec: IndicatorSpec) -> ZoneContext:
+        return ZoneContext(self.region, self.year, self.profile, self.layer_sums, self.ecosystem_area, spec)
+
+    @property
+    def zones(self) -> Zones:
+        return self.region.zones
+
+    def sums(self, indicator: str, key: str) -> pd.Series:
+        return self.layer_sums[f"{indicator}:{key}"]
+
+    def param(self, name: str) -> Parameter:
+        assert self.spec is not None
+        return self.profile.param(self.spec.param_id(name))
+
+    def area(self, *groups: str) -> pd.Series:
+        """Area (m2) per zone of the given ecosystem groups or ids."""
+        cols = [c for c in ecosystems_in(*groups) if c in self.ecosystem_area.columns]
+        return self.ecosystem_area[cols].sum(axis=1)
+
+    def statistic(self, item: str, proxy_groups: tuple[str, ...], proxy: pd.Series | None = None
+                  ) -> tuple[pd.Series, str, str]:
+        """Figures of `item` allocated to the lowest level; (values, source levels, proxy description)."""
+        stats = self.region.statistics.for_year(self.year)
+        if not stats.has(item):
+            raise Skip(f"statistics item {item!r} has no figure for {self.year}")
+        if proxy is None:
+            proxy = self.area(*proxy_groups)
+            label = "area of " + "+".join(proxy_groups)
+        else:
+            label = "+".join(proxy_groups)
+        values, levels = stats.allocate(item, self.zones, proxy)
+        source = levels if levels else "none"
+        return values, source, (f"{label}" if source != self.zones.lowest else "")
+
+    def has_statistic(self, item: str) -> bool:
+        return self.region.statistics.for_year(self.year).has(item)
+
+    def statistics_items(self, prefix: str) -> list[str]:
+        return self.region.statistics.for_year(self.year).items(prefix)
+
+    def zone_price(self, item: str, codes: pd.Index) -> pd.Series:
+        """A price per lowest-level zone: the figure of the zone itself or of its nearest ancestor."""
+        figures = self.region.statistics.for_year(self.year).figures(item).set_index("zone_code")["value"]
+        frame = self.zones.frame.set_index(f"{self.zones.lowest}_code", drop=False).loc[codes]
+        price = pd.Series(np.nan, index=codes)
+        for level in self.zones.levels:  # finer levels overwrite coarser ones
+            mapped = frame[f"{level}_code"].map(figures)
+            price = mapped.where(mapped.notna(), price)
+        return price.fillna(0.0)

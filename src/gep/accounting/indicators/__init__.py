@@ -1,0 +1,39 @@
+"""The indicator registry: an explicit list, no package scanning (no side effects at import)."""
+
+from __future__ import annotations
+
+from gep.accounting.indicators.air_purification import AirPurification
+from gep.accounting.indicators.base import Indicator, IndicatorSpec
+from gep.accounting.indicators.carbon_sequestration import CarbonSequestration
+from gep.accounting.indicators.climate_regulation import ClimateRegulation
+from gep.accounting.indicators.flood_regulation import FloodRegulation
+from gep.accounting.indicators.hydropower import Hydropower
+from gep.accounting.indicators.landscape_value import LandscapeValue
+from gep.accounting.indicators.material import Agriculture, AnimalHusbandry, Fishery, Forestry
+from gep.accounting.indicators.negative_ions import NegativeIons
+from gep.accounting.indicators.oxygen_release import OxygenRelease
+from gep.accounting.indicators.tourism import Tourism
+from gep.accounting.indicators.water_conservation import WaterConservation
+from gep.accounting.indicators.water_purification import WaterPurification
+from gep.accounting.indicators.water_supply import WaterSupply
+
+REGISTRY: dict[str, type[Indicator]] = {}
+
+
+def register(cls: type[Indicator]) -> type[Indicator]:
+    """Add an indicator class to the registry (other modules, e.g. terrain-based ones, plug in here)."""
+    REGISTRY[cls.SPEC.id] = cls
+    return cls
+
+
+for _cls in (Agriculture, Forestry, AnimalHusbandry, Fishery, WaterSupply, Hydropower, WaterConservation,
+             FloodRegulation, AirPurification, WaterPurification, CarbonSequestration, OxygenRelease,
+             ClimateRegulation, NegativeIons, Tourism, LandscapeValue):
+    register(_cls)
+
+
+def spec(indicator_id: str) -> IndicatorSpec:
+    return REGISTRY[indicator_id].SPEC
+
+
+__all__ = ["REGISTRY", "Indicator", "IndicatorSpec", "register", "spec"]

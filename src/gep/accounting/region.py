@@ -1,0 +1,374 @@
+"""Region = Grid + Zones + Layers + Statistics, loaded from a region package and validated at once.
+
+`load_region` reads the manifest, the zones, the headers of every raster (and a thin sample of their
+pixels), and the statistics; it collects every problem before raising a single RegionError, so a user
+fixes a package in one round. See docs/region-package.md.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dask.array as da
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import rasterio
+from pyproj import CRS
+from rasterio.errors import RasterioIOError
+from rasterio.warp import transform_bounds
+from rasterio.windows import Window, from_bounds
+
+from gep.accounting.catalogue import ECOSYSTEMS, LAYER_UNIT_SPELLINGS, LAYERS, item_spec, layer_unit_ok
+from gep.accounting.grid import Grid, LayerSource, categorical_layer, continuous_layer, is_equal_area
+from gep.accounting.methods import MethodProfile, Parameter, load_profile, parse_parameter
+from gep.accounting.statistics import Statistics
+from gep.accounting.zones import Zones, validate_zones
+from gep.errors import MethodError, Problem, RegionError
+
+
+@dataclass(frozen=True)
+class LayerEntry:
+    name: str
+    file: str  # may contain {year}
+    band: int
+    unit: str
+    source: str
+    synthetic: bool
+    note: str = ""
+
+    def path(self, root: Path, year: int) -> Path:
+        return root / self.file.format(year=year)
+
+
+@dataclass
+class Region:
+    root: Path
+    id: str
+    name: str
+    name_en: str
+    years: tuple[int, ...]
+    method: str
+    grid: Grid
+    zones: Zones
+    layers: dict[str, LayerEntry]
+    ecosystem_codes: dict[int, str]
+    statistics: Statistics
+    overrides: dict[str, Parameter]
+    provenance: dict[str, dict[str, Any]]
+    notes: list[str] = field(default_factory=list)
+
+    def has_layer(self, name: str, year: int) -> bool:
+        entry = self.layers.get(name)
+        return entry is not None and entry.path(self.root, year).exists()
+
+    def layer(self, name: str, year: int) -> da.Array:
+        """A continuous layer on the grid (float64, NaN = nodata), lazily."""
+        entry = self.layers[name]
+        return continuous_layer(LayerSource(entry.path(self.root, year), entry.band, False), self.grid)
+
+    def ecosystem_index(self, year: int) -> tuple[da.Array, list[str]]:
+        """Per-pixel index into the returned list of ecosystem ids; len(list) means 'no class'."""
+        ids = sorted(set(self.ecosystem_codes.values()), key=list(ECOSYSTEMS).index)
+        max_code = max(self.ecosystem_codes)
+        lut = np.full(max_code + 1, len(ids), dtype=np.int16)
+        for code, eco in self.ecosystem_codes.items():
+            lut[code] = ids.index(eco)
+        entry = self.layers["ecosystem"]
+        source = LayerSource(entry.path(self.root, year), entry.band, True)
+        return categorical_layer(source, self.grid, lut, len(ids)), ids
+
+    def profile(self, method: str | None = None) -> MethodProfile:
+        """The method profile with this region's overrides applied."""
+        profile = load_profile(method or self.method)
+        for pid, p in self.overrides.items():
+            if pid not in profile.parameters:
+                raise MethodError(f"{self.root / 'region.toml'}: [parameters.{pid!r}] overrides a parameter that "
+                                  f"method {profile.id} does not have")
+            if p.unit != profile.parameters[pid].unit:
+                raise MethodError(f"{self.root / 'region.toml'}: [parameters.{pid!r}] unit {p.unit!r} differs "
+                                  f"from the method's {profile.parameters[pid].unit!r}")
+        return profile.with_overrides(self.overrides)
+
+
+def _load_manifest(root: Path) -> dict[str, Any]:
+    manifest = root / "region.toml"
+    if not manifest.exists():
+        raise RegionError(str(root), [Problem(str(manifest), "region.toml is missing: this is not a region package")])
+    try:
+        return tomllib.loads(manifest.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise RegionError(str(root), [Problem("region.toml", f"not valid TOML: {exc}")]) from None
+
+
+def _region_grid_crs(head: dict[str, Any], problems: list[Problem]) -> tuple[CRS | None, float]:
+    try:
+        crs = CRS.from_user_input(head["crs"])
+    except KeyError:
+        problems.append(Problem("region.toml [region]", "crs is missing; give an equal-area projected CRS"))
+        crs = None
+    except Exception as exc:  # pyproj raises CRSError; anything else is the same user error
+        problems.append(Problem("region.toml [region] crs", f"not a valid CRS: {exc}"))
+        crs = None
+    if crs is not None and not is_equal_area(crs):
+        problems.append(Problem("region.toml [region] crs", f"{crs.name!r} is not an equal-area projection; "
+                                                             "use Albers or Lambert azimuthal equal-area"))
+        crs = None
+    resolution = head.get("resolution")
+    if not isinstance(resolution, int | float) or resolution <= 0:
+        problems.append(Problem("region.toml [region] resolution", f"must be a positive number of metres, got "
+                                                                    f"{resolution!r}"))
+        resolution = 0.0
+    return crs, float(resolution)
+
+
+def _load_zones(root: Path, spec: dict[str, Any], crs: CRS | None, problems: list[Problem]) -> Zones | None:
+    file = spec.get("file")
+    if not file:
+        problems.append(Problem("region.toml [zones]", "file is missing"))
+        return None
+    path = root / file
+    try:
+        frame = gpd.read_file(path, layer=spec.get("layer")) if spec.get("layer") else gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises its own errors for missing/corrupt files
+        problems.append(Problem(str(file), f"cannot read zones: {exc}"))
+        return None
+    if frame.crs is None:
+        problems.append(Problem(str(file), "has no CRS; set one (e.g. EPSG:4326 or the region's CRS)"))
+        return None
+    for col in frame.columns:
+        if col.endswith("_code"):
+            frame[col] = frame[col].astype(str).str.strip().replace({"nan": "", "None": ""})
+    levels, found = validate_zones(frame, str(file))
+    problems += found
+    if found or crs is None:
+        return None
+    return Zones(frame.to_crs(crs), levels)
+
+
+def _check_raster(root: Path, entry: LayerEntry, year: int, grid: Grid, zone_bounds: tuple[float, ...],
+                  problems: list[Problem], notes: list[str]) -> None:
+    path = entry.path(root, year)
+    rel = str(path.relative_to(root))
+    if not path.exists():
+        problems.append(Problem(rel, f"layer {entry.name}: file not found"))
+        return
+    try:
+        src = rasterio.open(path)
+    except RasterioIOError as exc:
+        problems.append(Problem(rel, f"layer {entry.name}: cannot open as a raster ({exc})"))
+        return
+    with src:
+        if entry.band < 1 or entry.band > src.count:
+            problems.append(Problem(rel, f"layer {entry.name}: band {entry.band} does not exist (file has {src.count})"))
+            return
+        if src.crs is None:
+            problems.append(Problem(f"{rel}, band {entry.band}", f"layer {entry.name} has no CRS; "
+                                                                   "assign the CRS the data are in"))
+            return
+        if src.crs.is_geographic:
+            notes.append(f"{rel}: layer {entry.name} is in a geographic CRS ({src.crs.to_string()}); "
+                         f"it is reprojected onto the region's equal-area grid")
+        left, bottom, right, top = transform_bounds(src.crs, grid.crs, *src.bounds, densify_pts=21)
+        zx0, zy0, zx1, zy1 = zone_bounds
+        tol = grid.resolution
+        if left > zx0 + tol or bottom > zy0 + tol or right < zx1 - tol or top < zy1 - tol:
+            problems.append(Problem(rel, f"layer {entry.name} does not cover the zones: raster extent "
+                                         f"({left:.0f}, {bottom:.0f}, {right:.0f}, {top:.0f}) vs zones "
+                                         f"({zx0:.0f}, {zy0:.0f}, {zx1:.0f}, {zy1:.0f}) in the region CRS"))
+            return
+        sample = _sample_inside(src, entry.band, grid.crs, zone_bounds)
+        if sample is None:
+            problems.append(Problem(f"{rel}, band {entry.band}", f"layer {entry.name} holds only nodata over the zones"))
+
+
+def _sample_inside(src: rasterio.io.DatasetReader, band: int, grid_crs: CRS,
+                   zone_bounds: tuple[float, ...]) -> np.ndarray | None:
+    """Valid pixels of the raster over the zones (a decimated read; a full read only if that finds none)."""
+    bounds = transform_bounds(grid_crs, src.crs, *zone_bounds, densify_pts=21)
+    window = from_bounds(*bounds, transform=src.transform).round_offsets().round_lengths()
+    window = window.intersection(Window(0, 0, src.width, src.height))
+    step = max(1, int(math.ceil(max(window.width, window.height) / 1024)))
+    for out_shape in ((max(1, window.height // step), max(1, window.width // step)), None):
+        data = src.read(band, window=window, out_shape=out_shape, masked=True)
+        valid = data.compressed()
+        if np.issubdtype(valid.dtype, np.floating):
+            valid = valid[~np.isnan(valid)]
+        if valid.size:
+            return valid
+    return None
+
+
+def _unique_codes(src_path: Path, band: int, grid_crs: CRS, zone_bounds: tuple[float, ...]) -> set[int]:
+    """Every class code over the zones' bounding box, read block by block."""
+    with rasterio.open(src_path) as src:
+        bounds = transform_bounds(grid_crs, src.crs, *zone_bounds, densify_pts=21)
+        window = from_bounds(*bounds, transform=src.transform).round_offsets().round_lengths()
+        window = window.intersection(Window(0, 0, src.width, src.height))
+        codes: set[int] = set()
+        step = 2048
+        for r in range(int(window.row_off), int(window.row_off + window.height), step):
+            h = min(step, int(window.row_off + window.height) - r)
+            data = src.read(band, window=Window(window.col_off, r, window.width, h), masked=True)
+            codes.update(int(c) for c in np.unique(data.compressed()))
+        return codes
+
+
+def _load_classes(root: Path, spec: dict[str, Any], problems: list[Problem]) -> dict[int, str]:
+    file = spec.get("file")
+    if not file:
+        problems.append(Problem("region.toml [ecosystem_classes]", "file is missing"))
+        return {}
+    try:
+        table = pd.read_csv(root / file, dtype=str, encoding="utf-8-sig")
+    except OSError as exc:
+        problems.append(Problem(str(file), f"cannot read: {exc}"))
+        return {}
+    missing = [c for c in ("code", "ecosystem") if c not in table.columns]
+    if missing:
+        problems.append(Problem(str(file), f"missing column(s) {', '.join(missing)}"))
+        return {}
+    classes: dict[int, str] = {}
+    for i, row in table.iterrows():
+        where = f"{file}, row {int(str(i)) + 2}"
+        try:
+            code = int(str(row["code"]))
+        except ValueError:
+            problems.append(Problem(where, f"column code: {row['code']!r} is not an integer"))
+            continue
+        eco = str(row["ecosystem"]).strip()
+        if eco not in ECOSYSTEMS:
+            problems.append(Problem(where, f"column ecosystem: unknown ecosystem type {eco!r}; "
+                                           f"expected one of {', '.join(ECOSYSTEMS)}"))
+            continue
+        if code in classes:
+            problems.append(Problem(where, f"column code: code {code} is listed twice"))
+        classes[code] = eco
+    return classes
+
+
+def _layer_entries(spec: dict[str, Any], problems: list[Problem]) -> dict[str, LayerEntry]:
+    entries = {}
+    for name, raw in spec.items():
+        where = f"region.toml [layers.{name}]"
+        if name not in LAYERS:
+            problems.append(Problem(where, f"unknown layer; expected one of {', '.join(LAYERS)}"))
+            continue
+        if "file" not in raw:
+            problems.append(Problem(where, "file is missing"))
+            continue
+        unit = str(raw.get("unit", ""))
+        if not layer_unit_ok(name, unit):
+            expected = LAYERS[name].unit
+            problems.append(Problem(where, f"unit {unit!r} does not match the layer's unit {expected!r} "
+                                           f"(accepted: {', '.join(sorted(LAYER_UNIT_SPELLINGS[expected]))})"))
+        entries[name] = LayerEntry(name, str(raw["file"]), int(raw.get("band", 1)), unit,
+                                   str(raw.get("source", "")), bool(raw.get("synthetic", False)),
+                                   str(raw.get("note", "")))
+    if "ecosystem" not in entries and not any(p.where.endswith("[layers.ecosystem]") for p in problems):
+        problems.append(Problem("region.toml [layers]", "the ecosystem layer is required"))
+    return entries
+
+
+def _check_prices(stats: Statistics, zones: Zones, problems: list[Problem]) -> None:
+    """Every product quantity and landscape area needs a non-negative price at its zone or an ancestor."""
+    frame = stats.frame
+    if frame.empty:
+        return
+    ancestors = _ancestors(zones)
+    prices = {(r.zone_code, r.year, r.item): r.unit for r in frame.itertuples() if item_spec(r.item) and
+              item_spec(r.item).is_price}  # type: ignore[union-attr]
+    for r in frame.itertuples():
+        if ".product." in r.item:
+            price_item = r.item.replace(".product.", ".price.")
+            expected = f"yuan/{r.unit}"
+        elif r.item == "landscape_value.benefiting_area":
+            price_item, expected = "landscape_value.house_price", "yuan/m2"
+        else:
+            continue
+        found = [prices[(z, r.year, price_item)] for z in [r.zone_code, *ancestors[r.zone_code]]
+                 if (z, r.year, price_item) in prices]
+        if not found:
+            problems.append(Problem(r.where, f"{r.item} has no price: add {price_item} for zone {r.zone_code} "
+                                             f"(or a zone above it) and year {r.year}"))
+        elif found[0] != expected:
+            problems.append(Problem(r.where, f"{price_item} is in {found[0]!r} but {r.item} is in {r.unit!r}; "
+                                             f"expected a price in {expected!r}"))
+
+
+def _ancestors(zones: Zones) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    f = zones.frame
+    for i, level in enumerate(zones.levels):
+        for row in f[[f"{lv}_code" for lv in zones.levels[: i + 1]]].drop_duplicates().itertuples(index=False):
+            out[row[-1]] = list(reversed(row[:-1]))
+    return out
+
+
+def _parse_overrides(spec: dict[str, Any], problems: list[Problem]) -> dict[str, Parameter]:
+    out = {}
+    for pid, raw in spec.items():
+        try:
+            p = parse_parameter(pid, raw, "region.toml [parameters]")
+        except MethodError as exc:
+            problems.append(Problem("region.toml [parameters]", str(exc)))
+            continue
+        if p.unit.startswith("yuan") and isinstance(p.value, float) and p.value < 0:
+            problems.append(Problem(f"region.toml [parameters.{pid!r}]", f"negative price {p.value}; expected >= 0"))
+        out[pid] = Parameter(**{**p.__dict__, "overridden_by": "region.toml"})
+    return out
+
+
+def load_region(path: str | Path) -> Region:
+    """Load and validate a region package; raises RegionError listing every problem found."""
+    root = Path(path).resolve()
+    data = _load_manifest(root)
+    problems: list[Problem] = []
+    notes: list[str] = []
+    head = data.get("region", {})
+    crs, resolution = _region_grid_crs(head, problems)
+    years = tuple(int(y) for y in head.get("years", []))
+    if not years:
+        problems.append(Problem("region.toml [region]", "years is missing: list the years that have data"))
+    zones = _load_zones(root, data.get("zones", {}), crs, problems)
+    classes = _load_classes(root, data.get("ecosystem_classes", {}), problems)
+    entries = _layer_entries(data.get("layers", {}), problems)
+    overrides = _parse_overrides(data.get("parameters", {}), problems)
+    if zones is None or crs is None:
+        raise RegionError(str(root), problems)
+    bounds = tuple(zones.frame.total_bounds)
+    grid = Grid.covering(bounds, crs, resolution, int(head.get("chunk_size", 1024)))  # type: ignore[arg-type]
+    for entry in entries.values():
+        for year in (years if LAYERS[entry.name].per_year or "{year}" in entry.file else years[:1]):
+            _check_raster(root, entry, year, grid, bounds, problems, notes)
+    if "ecosystem" in entries and classes and not any(p.where.startswith(entries["ecosystem"].file) for p in problems):
+        eco_path = entries["ecosystem"].path(root, years[0]) if years else None
+        if eco_path and eco_path.exists():
+            unknown = sorted(_unique_codes(eco_path, entries["ecosystem"].band, crs, bounds) - set(classes))
+            if unknown:
+                problems.append(Problem(f"{entries['ecosystem'].file}, band {entries['ecosystem'].band}",
+                                        f"land-cover codes {unknown} occur over the zones but are not in "
+                                        f"{data['ecosystem_classes']['file']}; add them with their ecosystem type"))
+    stat_files = [root / f for f in data.get("statistics", {}).get("files", [])]
+    stats, found = Statistics.load(stat_files, zones, root)
+    problems += found
+    _check_prices(stats, zones, problems)
+    try:
+        load_profile(str(head.get("method", "national-2022")))
+    except MethodError as exc:
+        problems.append(Problem("region.toml [region] method", str(exc)))
+    if problems:
+        raise RegionError(str(root), problems)
+    provenance = {"zones": {k: v for k, v in data["zones"].items() if k in ("source", "synthetic", "note")}}
+    provenance.update({f"layer:{e.name}": {"file": e.file, "source": e.source, "synthetic": e.synthetic,
+                                            "note": e.note} for e in entries.values()})
+    return Region(
+        root=root, id=str(head.get("id", root.name)), name=str(head.get("name", root.name)),
+        name_en=str(head.get("name_en", head.get("name", root.name))), years=years,
+        method=str(head.get("method", "national-2022")), grid=grid, zones=zones, layers=entries,
+        ecosystem_codes=classes, statistics=stats, overrides=overrides, provenance=provenance, notes=notes,
+    )

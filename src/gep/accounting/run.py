@@ -1,0 +1,293 @@
+"""account(region, year, method) -> Accounts: one lazy graph over the chunks, computed once.
+
+Stages: check the method, build every indicator's per-pixel layers lazily, rasterize the zones, reduce all
+layers (and the ecosystem areas) per zone in one pass, turn sums and statistics into quantities, value them,
+sum up the levels.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import dask.array as da
+import numpy as np
+import pandas as pd
+import rasterio
+import rasterio.shutil
+from dask.callbacks import Callback
+
+import gep
+from gep.accounting.accounts import Accounts
+from gep.accounting.context import PixelContext, ZoneContext
+from gep.accounting.indicators import REGISTRY
+from gep.accounting.indicators.base import Indicator, Skip, SubQuantity
+from gep.accounting.methods import MethodProfile
+from gep.accounting.region import Region
+from gep.accounting.valuation import valuate
+from gep.accounting.zones import zonal_sums
+from gep.errors import InputError, MethodError
+
+
+class Progress(Protocol):
+    def stage(self, name: str) -> None: ...
+
+    def tasks(self, done: int, total: int) -> None: ...
+
+
+class _Silent:
+    def stage(self, name: str) -> None:
+        pass
+
+    def tasks(self, done: int, total: int) -> None:
+        pass
+
+
+class _DaskProgress(Callback):  # type: ignore[misc]
+    """Forwards dask task completion to a Progress (one task ≈ one chunk of one step)."""
+
+    def __init__(self, progress: Progress) -> None:
+        super().__init__()
+        self.progress = progress
+        self.done = 0
+        self.total = 0
+
+    def _start_state(self, dsk: Any, state: dict[str, Any]) -> None:
+        self.total = sum(len(state[k]) for k in ("ready", "waiting", "running"))
+        self.done = 0
+
+    def _posttask(self, key: Any, result: Any, dsk: Any, state: Any, worker_id: Any) -> None:
+        self.done += 1
+        self.progress.tasks(self.done, self.total)
+
+
+def check_profile(profile: MethodProfile) -> list[type[Indicator]]:
+    """The profile's indicator classes, after checking every parameter they need exists with its unit."""
+    classes = []
+    for ind_id in profile.indicators:
+        if ind_id not in REGISTRY:
+            raise MethodError(f"method {profile.id} lists unknown indicator {ind_id!r}; known: {', '.join(REGISTRY)}")
+        cls = REGISTRY[ind_id]
+        for p in cls.SPEC.parameters:
+            param = profile.param(cls.SPEC.param_id(p.name))
+            if param.unit != p.unit:
+                raise MethodError(f"method {profile.id}: parameter {param.id} is in {param.unit!r}; "
+                                  f"{ind_id} expects {p.unit!r}")
+            if p.by_ecosystem != isinstance(param.value, dict):
+                shape = "a table by ecosystem" if p.by_ecosystem else "a single value"
+                raise MethodError(f"method {profile.id}: parameter {param.id} must be {shape}")
+        classes.append(cls)
+    return classes
+
+
+@dataclass
+class _Run:
+    region: Region
+    year: int
+    profile: MethodProfile
+    price_year: int
+    progress: Progress
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def pixel_layers(self, indicators: list[Indicator]) -> tuple[dict[str, da.Array], list[Indicator]]:
+        ctx = PixelContext(self.region, self.year, self.profile)
+        layers: dict[str, da.Array] = {}
+        active = []
+        for ind in indicators:
+            try:
+                for key, arr in ind.pixel_layers(ctx.for_indicator(ind.SPEC)).items():
+                    layers[f"{ind.SPEC.id}:{key}"] = arr
+                active.append(ind)
+            except Skip as skip:
+                self.skipped.append({"indicator": ind.SPEC.id, "reason": skip.reason})
+        return layers, active
+
+    def reduce(self, layers: dict[str, da.Array]) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+        grid, zones = self.region.grid, self.region.zones
+        self.progress.stage("rasterize zones")
+        t0 = time.perf_counter()
+        zone_index = da.from_array(zones.rasterize(grid), chunks=grid.chunks)
+        self.timings["rasterize_s"] = time.perf_counter() - t0
+        eco_index, eco_ids = PixelContext(self.region, self.year, self.profile).ecosystem()
+        self.progress.stage(f"one pass over {len(grid.chunks[0]) * len(grid.chunks[1])} chunks")
+        t0 = time.perf_counter()
+        sums, counts = zonal_sums(zone_index, layers, len(zones.frame), eco_index, len(eco_ids) + 1,
+                                  callbacks=[_DaskProgress(self.progress)])
+        self.timings["zonal_pass_s"] = time.perf_counter() - t0
+        codes = zones.codes
+        sums.index = codes
+        area = pd.DataFrame(counts[:, : len(eco_ids)] * grid.pixel_area_m2, index=codes, columns=eco_ids)
+        pixels = pd.Series(counts.sum(axis=1), index=codes)
+        nodata = counts[:, len(eco_ids)].sum()
+        if nodata:
+            self.notes.append(f"{int(nodata)} pixels inside the zones have no ecosystem class (nodata); "
+                              "pixel-based indicators count nothing there")
+        empty = list(codes[pixels.to_numpy() == 0])
+        if empty:
+            self.notes.append(f"{len(empty)} {zones.lowest}(s) receive no pixel at {grid.resolution:g} m "
+                              f"(pixel-centre rule): {', '.join(empty[:20])}{' …' if len(empty) > 20 else ''}")
+        return sums, area, pixels
+
+    def quantities(self, active: list[Indicator], ctx: ZoneContext) -> list[tuple[Indicator, SubQuantity]]:
+        self.progress.stage("quantities and values")
+        out = []
+        for ind in active:
+            try:
+                subs = ind.quantities(ctx.for_indicator(ind.SPEC))
+            except Skip as skip:
+                self.skipped.append({"indicator": ind.SPEC.id, "reason": skip.reason})
+                continue
+            if not subs:
+                self.skipped.append({"indicator": ind.SPEC.id, "reason": "no sub-indicator had its inputs"})
+            out += [(ind, s) for s in subs]
+            self.notes += [f"{ind.SPEC.id}: {n}" for n in ind.notes]
+        return out
+
+    def lowest_rows(self, subs: list[tuple[Indicator, SubQuantity]]) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+        frames, prices = [], []
+        for ind, sub in subs:
+            value, price = valuate(sub, self.profile, self.year, self.price_year)
+            frames.append(pd.DataFrame({
+                "zone_code": sub.quantity.index, "indicator": ind.SPEC.id, "sub_indicator": sub.output.id,
+                "quantity": sub.quantity.to_numpy(dtype=np.float64), "value_yuan": value.to_numpy(dtype=np.float64),
+            }))
+            prices.append({
+                "indicator": ind.SPEC.id, "sub_indicator": sub.output.id, "category": ind.SPEC.category,
+                "indicator_zh": ind.SPEC.name_zh, "sub_indicator_zh": sub.output.name_zh, "unit": sub.output.unit,
+                "unit_price": price.value, "price_unit": price.unit, "source_level": sub.source_level,
+                "proxy": sub.proxy,
+            })
+        return pd.concat(frames, ignore_index=True), prices
+
+
+def _levels_table(region: Region, lowest: pd.DataFrame, attrs: list[dict[str, Any]], pixels: pd.Series,
+                  year: int, method: str, price_year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    zones = region.zones
+    frame = zones.frame.set_index(f"{zones.lowest}_code", drop=False)
+    keyed = lowest.join(frame[[f"{lv}_code" for lv in zones.levels]], on="zone_code")
+    parts = []
+    for level in zones.levels:
+        g = keyed.groupby([f"{level}_code", "indicator", "sub_indicator"], sort=False)[["quantity", "value_yuan"]].sum()
+        g = g.reset_index().rename(columns={f"{level}_code": "zone_code"})
+        g.insert(0, "level", level)
+        parts.append(g)
+    table = pd.concat(parts, ignore_index=True)
+    info = zones.table()
+    area = zones.aggregate(pd.DataFrame({"pixels": pixels}), ["pixels"])
+    info = info.merge(area, on=["level", "zone_code"], how="left")
+    info["area_km2"] = info["pixels"] * region.grid.pixel_area_m2 / 1e6
+    poly = pd.DataFrame({"polygon": zones.frame.geometry.area.to_numpy() / 1e6}, index=zones.codes)
+    info = info.merge(zones.aggregate(poly, ["polygon"]).rename(columns={"polygon": "polygon_area_km2"}),
+                      on=["level", "zone_code"], how="left")
+    table = table.merge(info[["level", "zone_code", "zone_name", "parent_code", "area_km2"]],
+                        on=["level", "zone_code"], how="left").rename(columns={"area_km2": "zone_area_km2"})
+    table = table.merge(pd.DataFrame(attrs), on=["indicator", "sub_indicator"], how="left")
+    varying = table["unit_price"].isna()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table.loc[varying, "unit_price"] = (table.loc[varying, "value_yuan"] / table.loc[varying, "quantity"])
+    table["year"] = year
+    table["method"] = method
+    table["price_year"] = price_year
+    from gep.accounting.accounts import COLUMNS
+    return table[COLUMNS], info
+
+
+def account(region: Region, year: int, method: str | None = None, price_year: int | None = None,
+            progress: Progress | None = None) -> Accounts:
+    """Compute the GEP accounts of `region` for `year` at every level."""
+    if year not in region.years:
+        raise InputError(f"region {region.id} has no data for {year}; its years are "
+                         f"{', '.join(map(str, region.years))}")
+    progress = progress or _Silent()
+    t_start = time.perf_counter()
+    progress.stage("method profile")
+    profile = region.profile(method)
+    run = _Run(region, year, profile, price_year or year, progress, notes=list(region.notes))
+    indicators = [cls() for cls in check_profile(profile)]
+    progress.stage("build the lazy graph")
+    layers, active = run.pixel_layers(indicators)
+    sums, area, pixels = run.reduce(layers)
+    zctx = ZoneContext(region, year, profile, sums, area)
+    subs = run.quantities(active, zctx)
+    if not subs:
+        raise InputError(f"no indicator of method {profile.id} could be computed for {region.id} {year}: "
+                         + "; ".join(f"{s['indicator']}: {s['reason']}" for s in run.skipped))
+    lowest, attrs = run.lowest_rows(subs)
+    progress.stage("sum up the levels")
+    table, zone_info = _levels_table(region, lowest, attrs, pixels, year, profile.id, run.price_year)
+    run.timings["total_s"] = time.perf_counter() - t_start
+    metadata = _metadata(region, year, profile, run)
+    density = _density_writer(region, year, profile, run, subs, layers)
+    return Accounts(table, metadata, zone_info, density)
+
+
+def _metadata(region: Region, year: int, profile: MethodProfile, run: _Run) -> dict[str, Any]:
+    used = {p for ind in profile.indicators for p in [f"{ind}."]}
+    params = [
+        {"id": p.id, "value": p.value, "unit": p.unit, "year": p.year, "source": p.source, "verified": p.verified,
+         "note": p.note, "overridden_by": p.overridden_by}
+        for p in profile.parameters.values() if any(p.id.startswith(u) for u in used)
+    ]
+    stats = region.statistics.for_year(year).frame
+    return {
+        "gep_version": gep.__version__,
+        "region": {"id": region.id, "name": region.name, "name_en": region.name_en, "root": str(region.root)},
+        "year": year,
+        "method": {"id": profile.id, "name_zh": profile.name_zh, "name_en": profile.name_en, "files": profile.files},
+        "price_year": run.price_year,
+        "price_index": {"source": profile.price_index.source, "verified": profile.price_index.verified},
+        "grid": {"crs": region.grid.crs.to_string(), "resolution_m": region.grid.resolution,
+                 "width": region.grid.width, "height": region.grid.height, "chunk_size": region.grid.chunk_size,
+                 "zonal_rule": "pixel centre"},
+        "parameters": params,
+        "overrides": [p["id"] for p in params if p["overridden_by"]],
+        "inputs": region.provenance,
+        "statistics": stats[["zone_code", "year", "item", "value", "unit", "source", "synthetic"]]
+        .to_dict(orient="records"),
+        "skipped": run.skipped,
+        "notes": run.notes,
+        "timings": run.timings,
+    }
+
+
+def _density_writer(region: Region, year: int, profile: MethodProfile, run: _Run,
+                    subs: list[tuple[Indicator, SubQuantity]], layers: dict[str, da.Array]) -> Any:
+    """A function that writes the per-pixel value density (yuan/ha) of the pixel-based indicators as a COG."""
+    terms = []
+    for ind, sub in subs:
+        key = f"{ind.SPEC.id}:{sub.output.id}"
+        if sub.source_level == "pixel" and key in layers:
+            _, price = valuate(SubQuantity(sub.output, pd.Series([1.0])), profile, year, run.price_year)
+            terms.append(layers[key] * float(price.value or 0.0))
+    if not terms:
+        return None
+
+    def write(folder: Path) -> None:
+        grid = region.grid
+        total = da.nansum(da.stack(terms), axis=0) / (grid.pixel_area_m2 / 1e4)
+        zone_mask = da.from_array(region.zones.rasterize(grid) > 0, chunks=grid.chunks)
+        density = da.where(zone_mask, total, np.nan).astype(np.float32)
+        tmp = folder / "value_density.tmp.tif"
+        profile_ = {"driver": "GTiff", "width": grid.width, "height": grid.height, "count": 1, "dtype": "float32",
+                    "crs": grid.crs.to_wkt(), "transform": grid.transform, "nodata": np.nan, "tiled": True,
+                    "blockxsize": 512, "blockysize": 512, "compress": "deflate"}
+        with rasterio.open(tmp, "w", **profile_) as dst:
+            for block, (r0, c0) in _blocks(density):
+                dst.write(block, 1, window=rasterio.windows.Window(c0, r0, block.shape[1], block.shape[0]))
+        rasterio.shutil.copy(tmp, folder / f"value_density_{year}.tif", driver="COG", compress="deflate")
+        tmp.unlink()
+
+    return write
+
+
+def _blocks(arr: da.Array) -> Any:
+    """Yield (computed block, (row offset, col offset)) one chunk at a time (bounded memory)."""
+    row_offsets = np.cumsum((0, *arr.chunks[0][:-1]))
+    col_offsets = np.cumsum((0, *arr.chunks[1][:-1]))
+    for i, r0 in enumerate(row_offsets):
+        for j, c0 in enumerate(col_offsets):
+            yield arr.blocks[i, j].compute(), (int(r0), int(c0))

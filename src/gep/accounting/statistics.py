@@ -1,0 +1,190 @@
+"""Statistics tables by zone code and year, and their allocation down to the lowest level.
+
+A figure is published for some zone at some level. Figures given for children are used as they are;
+what the parent's figure leaves over is spread over the remaining children in proportion to a proxy
+(an ecosystem area). The result is per lowest-level zone, so every level above sums exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from gep.accounting.catalogue import QUANTITY_UNITS, UnitError, canonical_unit, convert_factor, item_spec
+from gep.accounting.zones import Zones
+from gep.errors import InputError, Problem
+
+REQUIRED_COLUMNS = ("zone_code", "year", "item", "value", "unit")
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read a CSV (UTF-8) or the first sheet of an XLSX as strings, keeping codes' leading zeros."""
+    if path.suffix.lower() in (".xlsx", ".xls"):
+        return pd.read_excel(path, dtype=str)
+    return pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+
+
+def _check_row(row: pd.Series, where: str, zone_levels: dict[str, str]) -> tuple[list[Problem], float | None, str]:
+    problems: list[Problem] = []
+    item = str(row["item"]).strip()
+    spec = item_spec(item)
+    if spec is None:
+        problems.append(Problem(where, f"column item: unknown item {item!r} (see docs/region-package.md)"))
+    if str(row["zone_code"]).strip() not in zone_levels:
+        problems.append(Problem(where, f"column zone_code: zone {row['zone_code']!r} does not exist in the zones"))
+    try:
+        int(str(row["year"]).strip())
+    except ValueError:
+        problems.append(Problem(where, f"column year: {row['year']!r} is not a year"))
+    try:
+        value = float(str(row["value"]).replace(",", ""))
+        if np.isnan(value):
+            raise ValueError
+    except ValueError:
+        problems.append(Problem(where, f"column value: {row['value']!r} is not a number"))
+        return problems, None, ""
+    unit = str(row["unit"]).strip()
+    canonical = ""
+    if spec is not None:
+        is_product = spec.unit == "*"
+        if value < 0:
+            kind = "price" if spec.is_price else "value"
+            problems.append(Problem(where, f"column value: negative {kind} {value} for {item}; expected >= 0"))
+        if is_product and not spec.is_price:
+            canonical = canonical_unit(unit) or ""
+            if canonical not in QUANTITY_UNITS:
+                problems.append(Problem(where, f"column unit: {unit!r} is not a quantity unit for {item}; "
+                                               f"expected one of {', '.join(QUANTITY_UNITS)} or a multiple"))
+                return problems, None, ""
+            return problems, value * convert_factor(unit, canonical), canonical
+        if is_product and spec.is_price:
+            canonical = canonical_unit(unit) or ""
+            if not canonical.startswith("yuan/"):
+                problems.append(Problem(where, f"column unit: {unit!r} is not a price unit (yuan/...) for {item}"))
+                return problems, None, ""
+            return problems, value * convert_factor(unit, canonical), canonical
+        try:
+            value *= convert_factor(unit, spec.unit)
+            canonical = spec.unit
+        except UnitError as exc:
+            problems.append(Problem(where, f"column unit: {exc} for item {item}"))
+    return problems, value, canonical
+
+
+@dataclass
+class Statistics:
+    """Validated figures: zone_code, level, year, item, value (canonical unit), unit, source, synthetic."""
+
+    frame: pd.DataFrame
+
+    @classmethod
+    def load(cls, paths: list[Path], zones: Zones, root: Path) -> tuple[Statistics, list[Problem]]:
+        zone_levels = zones.all_codes()
+        problems: list[Problem] = []
+        rows = []
+        for path in paths:
+            rel = path.relative_to(root) if path.is_relative_to(root) else path
+            try:
+                table = read_table(path)
+            except (OSError, ValueError) as exc:
+                problems.append(Problem(str(rel), f"cannot read: {exc}"))
+                continue
+            missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
+            if missing:
+                problems.append(Problem(str(rel), f"missing column(s) {', '.join(missing)}; "
+                                                  f"expected {', '.join(REQUIRED_COLUMNS)}"))
+                continue
+            for i, row in table.iterrows():
+                where = f"{rel}, row {int(str(i)) + 2}"  # +1 for the header, +1 for 1-based rows
+                found, value, unit = _check_row(row, where, zone_levels)
+                problems += found
+                if not found and value is not None:
+                    code = str(row["zone_code"]).strip()
+                    rows.append({
+                        "zone_code": code, "level": zone_levels[code], "year": int(str(row["year"]).strip()),
+                        "item": str(row["item"]).strip(), "value": value, "unit": unit,
+                        "source": str(row.get("source", "") or ""),
+                        "synthetic": str(row.get("synthetic", "")).strip().lower() in ("true", "1", "yes"),
+                        "where": where,
+                    })
+        frame = pd.DataFrame(rows, columns=["zone_code", "level", "year", "item", "value", "unit", "source",
+                                            "synthetic", "where"])
+        dup = frame[frame.duplicated(["zone_code", "year", "item"], keep=False)]
+        for _, group in dup.groupby(["zone_code", "year", "item"]):
+            problems.append(Problem(group["where"].iloc[1], f"duplicate figure for zone {group['zone_code'].iloc[0]}, "
+                                                             f"year {group['year'].iloc[0]}, item {group['item'].iloc[0]} "
+                                                             f"(also {group['where'].iloc[0]})"))
+        return cls(frame), problems
+
+    def for_year(self, year: int) -> Statistics:
+        return Statistics(self.frame[self.frame["year"] == year])
+
+    def items(self, prefix: str = "") -> list[str]:
+        return sorted(i for i in self.frame["item"].unique() if i.startswith(prefix))
+
+    def has(self, item: str) -> bool:
+        return bool((self.frame["item"] == item).any())
+
+    def figures(self, item: str) -> pd.DataFrame:
+        return self.frame[self.frame["item"] == item]
+
+    def allocate(self, item: str, zones: Zones, proxy: pd.Series) -> tuple[pd.Series, str]:
+        """Spread an item's figures to the lowest level; returns (per-zone values, levels the figures came from)."""
+        figures = self.figures(item)
+        given = dict(zip(figures["zone_code"], figures["value"], strict=True))
+        levels = sorted(set(figures["level"]), key=list(zones.levels).index)
+        return allocate(given, zones, proxy, item), "+".join(levels)
+
+
+def allocate(given: dict[str, float], zones: Zones, proxy: pd.Series, what: str) -> pd.Series:
+    """Top-down allocation of figures at any levels to the lowest level, in proportion to `proxy`.
+
+    A child's own figure wins; the parent's remainder goes to the children without a figure, by proxy
+    (by area when their proxy is all zero). A remainder below zero means the children's figures exceed the
+    parent's, which is an input error.
+    """
+    frame = zones.frame
+    lowest_codes = frame[f"{zones.lowest}_code"].to_numpy()
+    proxy = proxy.reindex(lowest_codes).fillna(0.0).to_numpy(dtype=np.float64)
+    result = np.zeros(len(frame), dtype=np.float64)
+    # rows of each zone, per level
+    member_rows = {lv: frame.groupby(f"{lv}_code", sort=False).indices for lv in zones.levels}
+    fallback = np.ones(len(frame))
+
+    def spread(rows: np.ndarray, amount: float) -> None:
+        weights = proxy[rows]
+        if weights.sum() <= 0:
+            weights = fallback[rows]
+        result[rows] += amount * weights / weights.sum()
+
+    def visit(level_i: int, rows: np.ndarray, amount: float | None) -> None:
+        if level_i == len(zones.levels) - 1:
+            if amount is not None:
+                result[rows] += amount
+            return
+        child = zones.levels[level_i + 1]
+        groups = pd.Series(frame[f"{child}_code"].to_numpy()[rows]).groupby(
+            frame[f"{child}_code"].to_numpy()[rows], sort=False).indices
+        known = {c: given[c] for c in groups if c in given}
+        if amount is not None:
+            rest = amount - sum(known.values())
+            if rest < -1e-6 * max(abs(amount), 1.0):
+                raise InputError(f"statistics {what}: the figures of the {child}s "
+                                 f"{', '.join(sorted(known))} ({sum(known.values()):,.2f}) exceed their parent's "
+                                 f"({amount:,.2f})")
+            unknown_rows = [rows[idx] for c, idx in groups.items() if c not in known]
+            if unknown_rows and rest > 0:
+                spread(np.concatenate(unknown_rows), rest)
+        for c, idx in groups.items():
+            if c in known:
+                visit(level_i + 1, rows[idx], known[c])
+            elif amount is None:
+                visit(level_i + 1, rows[idx], None)
+
+    top = zones.levels[0]
+    for code, rows in member_rows[top].items():
+        visit(0, np.asarray(rows), given.get(code))
+    return pd.Series(result, index=pd.Index(lowest_codes, name="zone_code"))

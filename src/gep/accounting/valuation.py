@@ -1,0 +1,53 @@
+"""Valuation: quantity × unit price, with prices moved to a common price year by the price index.
+
+Every value in the accounts passes through `valuate`; the Garzê table test runs the same function.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from gep.accounting.indicators.base import SubQuantity
+from gep.accounting.methods import MethodProfile
+from gep.errors import MethodError
+
+
+@dataclass(frozen=True)
+class Price:
+    """The unit price applied to a sub-indicator, expressed in the price year."""
+
+    value: float | None  # None when it varies by zone (statistics prices)
+    unit: str
+    source: str
+    verified: bool
+    parameter: str
+
+
+def unit_price(sub: SubQuantity, profile: MethodProfile, year: int, price_year: int) -> tuple[Price, pd.Series]:
+    """The price of a sub-indicator and the per-zone factor (yuan per unit of quantity) in `price_year`."""
+    out = sub.output
+    index = profile.price_index
+    if sub.value_factor is not None:  # prices from the region's statistics, quoted in the accounting year
+        factor = index.factor(year, price_year, f"{out.id} prices of {year}")
+        return Price(None, f"yuan/{out.unit}", "region statistics", False, out.price or ""), sub.value_factor * factor
+    if out.price is None:  # the quantity is already an output value in yuan of the accounting year
+        factor = index.factor(year, price_year, f"{out.id} output value of {year}")
+        return Price(factor, "yuan/yuan", "current prices, deflated by the price index", index.verified,
+                     ""), pd.Series(factor, index=sub.quantity.index)
+    param = profile.param(out.price)
+    if param.year is None:
+        raise MethodError(f"price {param.id} in profile {profile.id} has no year; prices need the year they are "
+                          "quoted in")
+    price = param.scalar()
+    if price < 0:
+        raise MethodError(f"price {param.id} is negative ({price}); expected >= 0")
+    moved = price * index.factor(param.year, price_year, f"price {param.id} of {param.year}")
+    return Price(moved, param.unit, param.source, param.verified, param.id), pd.Series(moved, index=sub.quantity.index)
+
+
+def valuate(sub: SubQuantity, profile: MethodProfile, year: int, price_year: int) -> tuple[pd.Series, Price]:
+    """Value in yuan (at `price_year` prices) per zone of a sub-indicator's quantity."""
+    price, factor = unit_price(sub, profile, year, price_year)
+    return sub.quantity * factor.reindex(sub.quantity.index).fillna(0.0), price

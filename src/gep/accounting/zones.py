@@ -1,0 +1,182 @@
+"""The four-level hierarchy (city > county > township > village) and per-zone sums in one pass.
+
+Only the lowest level is drawn. It is rasterized once with the pixel-centre rule into a zone-index raster;
+every per-pixel layer is then reduced to per-zone sums with `bincount` chunk by chunk, all layers in the
+same task so each chunk of each input is read once. Upper levels are exact sums of the level below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import dask
+import dask.array as da
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from rasterio.features import rasterize
+
+from gep.accounting.grid import Grid
+from gep.errors import Problem
+
+LEVELS = ("city", "county", "township", "village")
+LEVEL_NAMES = {"city": ("市", "City"), "county": ("县(市、区)", "County"),
+               "township": ("乡镇(街道)", "Township"), "village": ("村(社区)", "Village")}
+
+
+@dataclass
+class Zones:
+    """The lowest-level polygons and the table of every level's codes and names."""
+
+    frame: gpd.GeoDataFrame  # one row per lowest-level zone, in the grid CRS
+    levels: tuple[str, ...]  # e.g. ("city", "county", "township", "village")
+
+    @property
+    def lowest(self) -> str:
+        return self.levels[-1]
+
+    @property
+    def codes(self) -> pd.Index:
+        return pd.Index(self.frame[f"{self.lowest}_code"], name="zone_code")
+
+    def table(self) -> pd.DataFrame:
+        """Every zone of every level: level, zone_code, zone_name, parent_code."""
+        rows = []
+        for i, level in enumerate(self.levels):
+            cols = [f"{level}_code", f"{level}_name"]
+            parent = f"{self.levels[i - 1]}_code" if i else None
+            sub = self.frame[cols + ([parent] if parent else [])].drop_duplicates(f"{level}_code")
+            rows.append(pd.DataFrame({
+                "level": level,
+                "zone_code": sub[f"{level}_code"].to_numpy(),
+                "zone_name": sub[f"{level}_name"].to_numpy(),
+                "parent_code": sub[parent].to_numpy() if parent else "",
+            }))
+        return pd.concat(rows, ignore_index=True)
+
+    def all_codes(self) -> dict[str, str]:
+        """zone code -> level, for every level."""
+        t = self.table()
+        return dict(zip(t["zone_code"], t["level"], strict=True))
+
+    def members(self, code: str, level: str) -> pd.Index:
+        """Lowest-level codes inside the zone `code` of `level`."""
+        mask = self.frame[f"{level}_code"] == code
+        return pd.Index(self.frame.loc[mask, f"{self.lowest}_code"])
+
+    def rasterize(self, grid: Grid) -> np.ndarray:
+        """Zone index per pixel (1..n in frame order; 0 = no zone), by the pixel-centre rule."""
+        shapes = ((geom, i + 1) for i, geom in enumerate(self.frame.geometry) if geom is not None)
+        return rasterize(shapes, out_shape=grid.shape, transform=grid.transform, fill=0,
+                         all_touched=False, dtype="int32")
+
+    def aggregate(self, lowest: pd.DataFrame, value_cols: Sequence[str]) -> pd.DataFrame:
+        """Sum a lowest-level table (indexed by zone code) up every level; returns all levels stacked."""
+        base = self.frame.set_index(f"{self.lowest}_code", drop=False)
+        out = []
+        for level in self.levels:
+            keys = base.loc[lowest.index, f"{level}_code"].to_numpy()
+            summed = lowest[list(value_cols)].groupby(keys, sort=False).sum()
+            summed.index.name = "zone_code"
+            summed.insert(0, "level", level)
+            out.append(summed.reset_index())
+        return pd.concat(out, ignore_index=True)
+
+
+def validate_zones(frame: gpd.GeoDataFrame, where: str) -> tuple[tuple[str, ...], list[Problem]]:
+    """Check the hierarchy columns: present, no duplicate codes, every parent known and consistent."""
+    problems: list[Problem] = []
+    levels = tuple(lv for lv in LEVELS if f"{lv}_code" in frame.columns)
+    if not levels or levels[0] != "city" or levels != LEVELS[: len(levels)] or len(levels) < 2:
+        problems.append(Problem(where, "needs the columns city_code, county_code (and township_code, "
+                                       f"village_code) with their _name columns; found {list(frame.columns)}"))
+        return levels, problems
+    for lv in levels:
+        if f"{lv}_name" not in frame.columns:
+            problems.append(Problem(where, f"column {lv}_name is missing"))
+        blank = frame[f"{lv}_code"].isna() | (frame[f"{lv}_code"].astype(str).str.strip() == "")
+        for row in np.flatnonzero(blank.to_numpy())[:10]:
+            parent = "its parent" if lv != "city" else "the city"
+            problems.append(Problem(f"{where}, row {row + 1}", f"{lv}_code is empty: {parent} is missing"))
+    lowest = levels[-1]
+    dup = frame[f"{lowest}_code"][frame[f"{lowest}_code"].duplicated()].unique()
+    for code in dup[:20]:
+        problems.append(Problem(where, f"duplicate {lowest}_code {code!r}: each zone must appear once"))
+    for i, lv in enumerate(levels[:-1]):
+        child = levels[i + 1]
+        parents = frame.groupby(f"{child}_code")[f"{lv}_code"].nunique()
+        for code in parents[parents > 1].index[:20]:
+            problems.append(Problem(where, f"{child} {code!r} is listed under several {lv}s"))
+        if f"{lv}_name" in frame.columns:
+            names = frame.groupby(f"{lv}_code")[f"{lv}_name"].nunique()
+            for code in names[names > 1].index[:20]:
+                problems.append(Problem(where, f"{lv} {code!r} has different names on different rows"))
+    if frame.geometry.isna().any() or frame.geometry.is_empty.any():
+        rows = np.flatnonzero((frame.geometry.isna() | frame.geometry.is_empty).to_numpy())[:10]
+        problems += [Problem(f"{where}, row {r + 1}", "geometry is empty") for r in rows]
+    return levels, problems
+
+
+def _block_sums(zone: np.ndarray, *layers: np.ndarray, n_zones: int, n_classes: int,
+                classes: np.ndarray | None) -> np.ndarray:
+    """Per-zone sums of each layer in one chunk (NaN counts as 0), plus zone x class pixel counts."""
+    flat = zone.ravel()
+    out = np.zeros((len(layers) + n_classes, n_zones + 1), dtype=np.float64)
+    for i, layer in enumerate(layers):
+        w = np.asarray(layer, dtype=np.float64).ravel()
+        w = np.where(np.isnan(w), 0.0, w)
+        out[i] = np.bincount(flat, weights=w, minlength=n_zones + 1)
+    if classes is not None:
+        joint = flat.astype(np.int64) * n_classes + classes.ravel()
+        counts = np.bincount(joint, minlength=(n_zones + 1) * n_classes)
+        out[len(layers):] = counts.reshape(n_zones + 1, n_classes).T
+    return out[None, None]
+
+
+def zonal_sums(zone_index: da.Array, layers: dict[str, da.Array], n_zones: int,
+               classes: da.Array | None = None, n_classes: int = 0,
+               callbacks: Sequence[Callable] | None = None) -> tuple[pd.DataFrame, np.ndarray]:
+    """Sum every layer per zone and count pixels per zone and class in ONE pass over the chunks.
+
+    Returns (sums: n_zones x layers, counts: n_zones x n_classes), zone order 1..n (index 0, outside, dropped).
+    """
+    names = list(layers)
+    arrays = [layers[k].rechunk(zone_index.chunks) for k in names]
+    cls_args = [classes.rechunk(zone_index.chunks)] if classes is not None else []
+    rows = len(names) + (n_classes if classes is not None else 0)
+    if classes is None:
+        def block(z: np.ndarray, *ls: np.ndarray) -> np.ndarray:
+            return _block_sums(z, *ls, n_zones=n_zones, n_classes=0, classes=None)
+    else:
+        def block(z: np.ndarray, *ls: np.ndarray) -> np.ndarray:
+            *vals, c = ls
+            return _block_sums(z, *vals, n_zones=n_zones, n_classes=n_classes, classes=c)
+    partial = da.map_blocks(block, zone_index, *arrays, *cls_args, dtype=np.float64,
+                            new_axis=[2, 3], chunks=(1, 1, rows, n_zones + 1),
+                            meta=np.array((), dtype=np.float64), token="zonal-sums")
+    total = partial.sum(axis=(0, 1), split_every=8)
+    with dask.config.set(scheduler="threads"):
+        if callbacks:
+            with _nested(callbacks):
+                result = total.compute()
+        else:
+            result = total.compute()
+    sums = pd.DataFrame(result[: len(names), 1:].T, columns=names)
+    counts = result[len(names):, 1:].T if classes is not None else np.zeros((n_zones, 0))
+    return sums, counts
+
+
+class _nested:
+    """Enter several dask callbacks at once."""
+
+    def __init__(self, callbacks: Sequence[Callable]) -> None:
+        self.callbacks = callbacks
+
+    def __enter__(self) -> None:
+        for cb in self.callbacks:
+            cb.__enter__()  # type: ignore[attr-defined]
+
+    def __exit__(self, *exc: object) -> None:
+        for cb in reversed(self.callbacks):
+            cb.__exit__(*exc)  # type: ignore[attr-defined]
