@@ -698,16 +698,17 @@ def _emission_rows(area: dict[str, float]) -> list[StatRow]:
 
 # Share of the city's reservoir capacity: the large reservoirs (滩坑 on the 青田/景宁 border, 紧水滩 in
 # 云和, the 莲都 area) take most; the rest goes to the other counties by area.
-RESERVOIR_SHARES = {"331121": 0.30, "331127": 0.25, "331125": 0.20, "331102": 0.08}
+RESERVOIR_SHARES = {"331121": 0.30, "331127": 0.35, "331125": 0.15, "331102": 0.04}
 
 
 def _reservoir_rows(area: dict[str, float]) -> list[StatRow]:
-    """Total reservoir capacity ≈ 30 亿m3, concentrated where the large reservoirs are."""
-    total = 30.0
+    """Total reservoir capacity ≈ 65 亿m3, concentrated where the large reservoirs are."""
+    total = 65.0
     rest = {code: a for code, a in area.items() if code not in RESERVOIR_SHARES}
     values = {code: round(total * share, 4) for code, share in RESERVOIR_SHARES.items()}
     values |= _split(total * (1 - sum(RESERVOIR_SHARES.values())), rest, 4)
-    how = ("city total ≈ 30 亿m3; 30 % 青田, 25 % 景宁 (滩坑), 20 % 云和 (紧水滩), 8 % 莲都, "
+    how = ("city total ≈ 65 亿m3 (滩坑 ≈ 41.9 and 紧水滩 ≈ 13.9 亿m3 as recalled, not checked, plus smaller "
+           "reservoirs); 35 % 景宁 (滩坑), 30 % 青田, 15 % 云和 (紧水滩), 4 % 莲都, "
            "the rest split across the other counties by area")
     return [_row(code, "flood_regulation.reservoir_capacity", values[code], "亿m3", ESTIMATE + how, True)
             for code in sorted(values)]

@@ -1,0 +1,203 @@
+"""The `gep` command: demo, account, indicators, method, ecosystems."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from gep.errors import GepError
+
+app = typer.Typer(help="gep — GEP accounting and ecological product value realization (Lishui model).",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+method_app = typer.Typer(help="Method profiles: indicator sets, parameters and prices with their sources.")
+app.add_typer(method_app, name="method")
+console = Console()
+
+
+class RichProgress:
+    """Shows the stage and, during the one pass, the chunks' tasks as they finish."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.task = progress.add_task("starting", total=None)
+
+    def stage(self, name: str) -> None:
+        self.progress.update(self.task, description=name, completed=0, total=None)
+
+    def tasks(self, done: int, total: int) -> None:
+        self.progress.update(self.task, completed=done, total=total)
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console, transient=False, disable=not sys.stderr.isatty())
+
+
+def _fail(exc: Exception) -> None:
+    console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+    raise typer.Exit(code=2)
+
+
+def run_accounting(region_dir: Path, year: int | None, method: str | None, out: Path | None,
+                   price_year: int | None, density: bool) -> Path:
+    """Load, account and write; shared by `gep account` and `gep demo`."""
+    from gep.accounting.region import load_region
+    from gep.accounting.run import account
+
+    region = load_region(region_dir)
+    year = year or region.years[-1]
+    out = out or Path("out") / region.id / str(year)
+    with _progress() as bar:
+        accounts = account(region, year, method=method, price_year=price_year, progress=RichProgress(bar))
+        bar.console.print(f"writing {out}")
+        accounts.write(out, density=density)
+    _print_summary(accounts.table, accounts.metadata)
+    return out
+
+
+def _print_summary(table: object, metadata: dict) -> None:
+    import pandas as pd
+
+    assert isinstance(table, pd.DataFrame)
+    top = table[table["level"] == table["level"].iloc[0]]
+    by_ind = top.groupby(["category", "indicator", "indicator_zh"], sort=False)["value_yuan"].sum()
+    total = float(by_ind.sum())
+    t = Table(title=f"GEP {metadata['region']['name']} {metadata['year']} ({metadata['method']['id']}, "
+                    f"prices of {metadata['price_year']})")
+    t.add_column("category")
+    t.add_column("indicator")
+    t.add_column("亿元", justify="right")
+    t.add_column("%", justify="right")
+    for (cat, ind, zh), v in by_ind.items():
+        t.add_row(cat, f"{zh} {ind}", f"{v / 1e8:,.2f}", f"{100 * v / total:.1f}" if total else "-")
+    t.add_row("", "GEP", f"{total / 1e8:,.2f}", "100.0", style="bold")
+    console.print(t)
+    for s in metadata.get("skipped", []):
+        console.print(f"[yellow]skipped[/yellow] {s['indicator']}: {s['reason']}")
+    for n in metadata.get("notes", []):
+        console.print(f"[cyan]note[/cyan] {n}", highlight=False)
+
+
+@app.command("account")
+def account_cmd(
+    region: Annotated[Path, typer.Argument(help="region package folder (docs/region-package.md)")],
+    year: Annotated[int | None, typer.Option(help="accounting year (default: the region's latest)")] = None,
+    method: Annotated[str | None, typer.Option(help="method profile id or TOML path (default: the region's)")] = None,
+    out: Annotated[Path | None, typer.Option(help="output folder (default: out/REGION/YEAR)")] = None,
+    price_year: Annotated[int | None, typer.Option(help="value at this year's prices (constant prices)")] = None,
+    density: Annotated[bool, typer.Option(help="also write the value-density GeoTIFF (COG, 元/ha)")] = True,
+) -> None:
+    """Account GEP for every zone at every level and write the accounts."""
+    try:
+        written = run_accounting(region, year, method, out, price_year, density)
+    except GepError as exc:
+        _fail(exc)
+    console.print(f"accounts written to [bold]{written}[/bold]")
+
+
+@app.command("demo")
+def demo_cmd(
+    workdir: Annotated[Path, typer.Option(help="where the demo region and its accounts go")] = Path("gep-demo"),
+    resolution: Annotated[float, typer.Option(help="grid resolution in metres")] = 90.0,
+    rebuild: Annotated[bool, typer.Option(help="rebuild the demo region even if it exists")] = False,
+) -> None:
+    """Build the built-in Lishui demo region and run its accounting in one step."""
+    import shutil
+
+    from gep.accounting.accounts import read_accounts
+    from gep.demo import build_lishui_region
+    from gep.demo.compare import compare_with_published
+
+    region_dir = workdir / "region"
+    if rebuild and region_dir.exists():
+        shutil.rmtree(region_dir)
+    if not (region_dir / "region.toml").exists():
+        console.print(f"building the Lishui demo region at {resolution:g} m into {region_dir} …")
+        build_lishui_region(region_dir, resolution=resolution)
+    try:
+        out = run_accounting(region_dir, 2019, None, workdir / "accounts" / "2019", None, True)
+    except GepError as exc:
+        _fail(exc)
+    comparison = compare_with_published(read_accounts(out))
+    (out.parent / "comparison.json").write_text(json.dumps(comparison, ensure_ascii=False, indent=2), "utf-8")
+    console.print(comparison["text_en"])
+    console.print(f"demo accounts: [bold]{out}[/bold] (accounts.xlsx, accounts.csv, accounts.parquet, "
+                  "metadata.json, zones.csv, value_density_2019.tif)")
+
+
+@app.command("indicators")
+def indicators_cmd(as_json: Annotated[bool, typer.Option("--json", help="print the SPECs as JSON")] = False) -> None:
+    """List the indicators and their SPEC (inputs, parameters with units, formula, reference)."""
+    from dataclasses import asdict
+
+    from gep.accounting.indicators import REGISTRY
+
+    if as_json:
+        console.print_json(json.dumps([asdict(cls.SPEC) for cls in REGISTRY.values()], ensure_ascii=False))
+        return
+    t = Table(title="GEP indicators")
+    for col in ("id", "中文名", "name", "category", "inputs", "parameters", "outputs"):
+        t.add_column(col)
+    for cls in REGISTRY.values():
+        s = cls.SPEC
+        inputs = ", ".join([*s.layers, *(f"{x}?" for x in s.optional_layers), *s.statistics])
+        params = ", ".join(f"{p.name} [{p.unit}]" for p in s.parameters)
+        outputs = ", ".join(f"{o.id} [{o.unit}]" for o in s.outputs)
+        t.add_row(s.id, s.name_zh, s.name_en, s.category, inputs, params, outputs)
+    console.print(t)
+
+
+@method_app.command("list")
+def method_list() -> None:
+    """List the shipped method profiles."""
+    from gep.accounting.methods import available_profiles, load_profile
+
+    for pid in available_profiles():
+        p = load_profile(pid)
+        console.print(f"[bold]{pid}[/bold]  {p.name_zh} — {p.name_en}")
+
+
+@method_app.command("show")
+def method_show(profile: Annotated[str, typer.Argument(help="profile id or TOML path")]) -> None:
+    """Print a profile: its indicators and every parameter with value, unit, year, source and verified flag."""
+    from gep.accounting.methods import load_profile
+
+    try:
+        p = load_profile(profile)
+    except GepError as exc:
+        _fail(exc)
+    console.print(f"[bold]{p.id}[/bold]: {p.name_zh}\n{p.name_en}\n{p.description}")
+    console.print(f"indicators: {', '.join(p.indicators)}")
+    t = Table(title="parameters and prices")
+    for col in ("parameter", "value", "unit", "year", "verified", "source"):
+        t.add_column(col, overflow="fold")
+    for q in p.parameters.values():
+        value = ", ".join(f"{k}={v:g}" for k, v in q.value.items()) if isinstance(q.value, dict) else f"{q.value:g}"
+        t.add_row(q.id, value, q.unit, str(q.year or ""), "yes" if q.verified else "[red]no[/red]",
+                  q.source + (f" ({q.note})" if q.note else ""))
+    console.print(t)
+    console.print(f"price index: {p.price_index.source} (verified: {p.price_index.verified})")
+
+
+@app.command("ecosystems")
+def ecosystems_cmd() -> None:
+    """List the ecosystem type ids that ecosystem_classes.csv maps land-cover codes onto."""
+    from gep.accounting.catalogue import ECOSYSTEM_GROUPS, ECOSYSTEMS
+
+    t = Table(title="ecosystem types")
+    for col in ("id", "group", "中文名", "name"):
+        t.add_column(col)
+    for e in ECOSYSTEMS.values():
+        t.add_row(e.id, f"{e.group} ({ECOSYSTEM_GROUPS[e.group][0]})", e.name_zh, e.name_en)
+    console.print(t)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
