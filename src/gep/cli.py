@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -41,7 +42,7 @@ def _progress() -> Progress:
 
 
 def _fail(exc: Exception) -> None:
-    console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+    console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
     raise typer.Exit(code=2)
 
 
@@ -80,9 +81,9 @@ def _print_summary(table: object, metadata: dict) -> None:
     t.add_row("", "GEP", f"{total / 1e8:,.2f}", "100.0", style="bold")
     console.print(t)
     for s in metadata.get("skipped", []):
-        console.print(f"[yellow]skipped[/yellow] {s['indicator']}: {s['reason']}")
+        console.print(f"[yellow]skipped[/yellow] {s['indicator']}: {escape(s['reason'])}", highlight=False)
     for n in metadata.get("notes", []):
-        console.print(f"[cyan]note[/cyan] {n}", highlight=False)
+        console.print(f"[cyan]note[/cyan] {escape(n)}", highlight=False)
 
 
 @app.command("account")

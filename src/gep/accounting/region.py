@@ -164,7 +164,8 @@ def _check_raster(root: Path, entry: LayerEntry, year: int, grid: Grid, zone_bou
         return
     with src:
         if entry.band < 1 or entry.band > src.count:
-            problems.append(Problem(rel, f"layer {entry.name}: band {entry.band} does not exist (file has {src.count})"))
+            problems.append(Problem(rel, f"layer {entry.name}: band {entry.band} does not exist "
+                                         f"(file has {src.count})"))
             return
         if src.crs is None:
             problems.append(Problem(f"{rel}, band {entry.band}", f"layer {entry.name} has no CRS; "
@@ -183,7 +184,8 @@ def _check_raster(root: Path, entry: LayerEntry, year: int, grid: Grid, zone_bou
             return
         sample = _sample_inside(src, entry.band, grid.crs, zone_bounds)
         if sample is None:
-            problems.append(Problem(f"{rel}, band {entry.band}", f"layer {entry.name} holds only nodata over the zones"))
+            problems.append(Problem(f"{rel}, band {entry.band}",
+                                    f"layer {entry.name} holds only nodata over the zones"))
 
 
 def _sample_inside(src: rasterio.io.DatasetReader, band: int, grid_crs: CRS,
@@ -192,7 +194,7 @@ def _sample_inside(src: rasterio.io.DatasetReader, band: int, grid_crs: CRS,
     bounds = transform_bounds(grid_crs, src.crs, *zone_bounds, densify_pts=21)
     window = from_bounds(*bounds, transform=src.transform).round_offsets().round_lengths()
     window = window.intersection(Window(0, 0, src.width, src.height))
-    step = max(1, int(math.ceil(max(window.width, window.height) / 1024)))
+    step = max(1, math.ceil(max(window.width, window.height) / 1024))
     for out_shape in ((max(1, window.height // step), max(1, window.width // step)), None):
         data = src.read(band, window=window, out_shape=out_shape, masked=True)
         valid = data.compressed()
@@ -303,7 +305,7 @@ def _check_prices(stats: Statistics, zones: Zones, problems: list[Problem]) -> N
 def _ancestors(zones: Zones) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     f = zones.frame
-    for i, level in enumerate(zones.levels):
+    for i in range(len(zones.levels)):
         for row in f[[f"{lv}_code" for lv in zones.levels[: i + 1]]].drop_duplicates().itertuples(index=False):
             out[row[-1]] = list(reversed(row[:-1]))
     return out
@@ -340,8 +342,9 @@ def load_region(path: str | Path) -> Region:
     overrides = _parse_overrides(data.get("parameters", {}), problems)
     if zones is None or crs is None:
         raise RegionError(str(root), problems)
-    bounds = tuple(zones.frame.total_bounds)
-    grid = Grid.covering(bounds, crs, resolution, int(head.get("chunk_size", 1024)))  # type: ignore[arg-type]
+    minx, miny, maxx, maxy = (float(v) for v in zones.frame.total_bounds)
+    bounds = (minx, miny, maxx, maxy)
+    grid = Grid.covering(bounds, crs, resolution, int(head.get("chunk_size", 1024)))
     for entry in entries.values():
         for year in (years if LAYERS[entry.name].per_year or "{year}" in entry.file else years[:1]):
             _check_raster(root, entry, year, grid, bounds, problems, notes)

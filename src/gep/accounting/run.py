@@ -45,7 +45,7 @@ class _Silent:
         pass
 
 
-class _DaskProgress(Callback):  # type: ignore[misc]
+class _DaskProgress(Callback):
     """Forwards dask task completion to a Progress (one task ≈ one chunk of one step)."""
 
     def __init__(self, progress: Progress) -> None:

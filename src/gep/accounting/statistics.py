@@ -114,9 +114,9 @@ class Statistics:
                                             "synthetic", "where"])
         dup = frame[frame.duplicated(["zone_code", "year", "item"], keep=False)]
         for _, group in dup.groupby(["zone_code", "year", "item"]):
-            problems.append(Problem(group["where"].iloc[1], f"duplicate figure for zone {group['zone_code'].iloc[0]}, "
-                                                             f"year {group['year'].iloc[0]}, item {group['item'].iloc[0]} "
-                                                             f"(also {group['where'].iloc[0]})"))
+            first = group.iloc[0]
+            problems.append(Problem(group["where"].iloc[1], f"duplicate figure for zone {first['zone_code']}, "
+                                    f"year {first['year']}, item {first['item']} (also {first['where']})"))
         return cls(frame), problems
 
     def for_year(self, year: int) -> Statistics:

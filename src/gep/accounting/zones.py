@@ -7,8 +7,9 @@ same task so each chunk of each input is read once. Upper levels are exact sums 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import dask
 import dask.array as da
@@ -136,7 +137,7 @@ def _block_sums(zone: np.ndarray, *layers: np.ndarray, n_zones: int, n_classes: 
 
 def zonal_sums(zone_index: da.Array, layers: dict[str, da.Array], n_zones: int,
                classes: da.Array | None = None, n_classes: int = 0,
-               callbacks: Sequence[Callable] | None = None) -> tuple[pd.DataFrame, np.ndarray]:
+               callbacks: Sequence[Any] | None = None) -> tuple[pd.DataFrame, np.ndarray]:
     """Sum every layer per zone and count pixels per zone and class in ONE pass over the chunks.
 
     Returns (sums: n_zones x layers, counts: n_zones x n_classes), zone order 1..n (index 0, outside, dropped).
@@ -170,13 +171,13 @@ def zonal_sums(zone_index: da.Array, layers: dict[str, da.Array], n_zones: int,
 class _nested:
     """Enter several dask callbacks at once."""
 
-    def __init__(self, callbacks: Sequence[Callable]) -> None:
+    def __init__(self, callbacks: Sequence[Any]) -> None:
         self.callbacks = callbacks
 
     def __enter__(self) -> None:
         for cb in self.callbacks:
-            cb.__enter__()  # type: ignore[attr-defined]
+            cb.__enter__()
 
     def __exit__(self, *exc: object) -> None:
         for cb in reversed(self.callbacks):
-            cb.__exit__(*exc)  # type: ignore[attr-defined]
+            cb.__exit__(*exc)

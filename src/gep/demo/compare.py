@@ -47,8 +47,8 @@ def compare_with_published(accounts: Accounts) -> dict[str, Any]:
                f"(2018): ratio {ratio:.2f}. Regulating services {share_demo:.1f} % vs published {share_pub:.2f} %. "
                + caveat_en)
     text_zh = (f"演示核算 GEP {gep:,.2f} 亿元（{accounts.metadata['year']} 年），公开发布值 {pub['gep_yi']:,.2f} 亿元"
-               f"（2018 年），比值 {ratio:.2f}；调节服务占比 {share_demo:.1f}%，公开值 {share_pub:.2f}%。演示数据中的土地覆被、"
-               "气候栅格和多数统计数据为合成或估算值，年份与方法参数亦不同，结果未做任何拟合调整。")
+               f"（2018 年），比值 {ratio:.2f}；调节服务占比 {share_demo:.1f}%，公开值 {share_pub:.2f}%。"
+               "演示数据中的土地覆被、气候栅格和多数统计数据为合成或估算值，年份与方法参数亦不同，结果未做任何拟合调整。")
     return {
         "published": pub,
         "demo": {"year": accounts.metadata["year"], "gep_yi": gep, "regulating_yi": regulating,

@@ -1,4 +1,5 @@
-"""Water purification (水质净化): COD, ammonia nitrogen and total phosphorus removed by wetlands, capped by what is emitted.
+"""Water purification (水质净化): COD, ammonia nitrogen and total phosphorus removed by wetlands,
+capped by what is emitted.
 
 Capacity = Σ rate_i × area_i (t/ha/a by ecosystem); quantity = min(capacity, emission) at each zone with an
 emission figure (Garzê practice; METHODS.md §2.8). Valued at abatement cost (防治费用法).
@@ -29,7 +30,8 @@ class WaterPurification(Indicator):
         parameters=tuple(ParamSpec(f"rate_{p}", f"单位面积{zh}净化能力", "t/ha", by_ecosystem=True)
                          for p, zh, _ in POLLUTANTS)
         + tuple(ParamSpec(f"price_{p}", f"{zh}治理成本", "yuan/t") for p, zh, _ in POLLUTANTS),
-        reference="METHODS.md §2.8 (白玛卓嘎 et al. 2017: quantity = emissions; prices COD 700, NH₃-N 875 元/t; TP unverified)",
+        reference=("METHODS.md §2.8 (白玛卓嘎 et al. 2017: quantity = emissions; "
+                   "prices COD 700, NH₃-N 875 元/t; TP unverified)"),
         formula="Q_k = min(Σ_i rate_ik · A_i, E_k);  V = Σ_k Q_k · P_k",
     )
 
