@@ -97,17 +97,12 @@ def test_figures_only_below_the_top(zones: Zones) -> None:
     approx_dict(got, expect(V111=1.0, V112=3.0, V221=3.0, V222=3.0))
 
 
-@pytest.mark.xfail(strict=True, reason="src/gep/accounting/statistics.py allocate(): a figure given two levels "
-                   "below a figure (village under a county whose township has none) is ignored; the county's "
-                   "whole figure is spread by proxy over every village, overwriting the village's own figure")
 def test_grandchild_figure_wins(zones: Zones) -> None:
     """K1 = 100 with V111 = 10 given (T11 not given): V111 keeps 10, the other 90 goes 3:0:4 to V112, V121, V122."""
     got = allocate({"K1": 100.0, "V111": 10.0}, zones, PROXY, "x")
     approx_dict(got, expect(V111=10.0, V112=90.0 * 3 / 7, V122=90.0 * 4 / 7))
 
 
-@pytest.mark.xfail(strict=True, reason="src/gep/accounting/statistics.py allocate(): a township figure under a "
-                   "city figure with no county figure is ignored (T11 receives a proxy share of the city's, not 30)")
 def test_township_figure_under_city_figure_wins(zones: Zones) -> None:
     """C = 100 with T11 = 30: T11's villages get 30 (1:3), the 70 left goes by proxy to the other six villages."""
     got = allocate({"C": 100.0, "T11": 30.0}, zones, PROXY, "x")
@@ -230,3 +225,14 @@ def test_statistics_allocate_reports_levels(tmp_path: Path, zones: Zones) -> Non
     got, levels = stats.allocate("forestry.output_value", zones, PROXY)
     assert levels == "county+township"
     approx_dict(got, expect(V111=7.5, V112=22.5, V122=70.0))
+
+
+def test_children_short_of_their_parent_with_no_zone_left_is_an_error(zones: Zones) -> None:
+    """K1 = 100 but its two townships say 30 + 50: the 20 missing has nowhere to go."""
+    with pytest.raises(InputError, match="fall short of the figure of K1"):
+        allocate({"K1": 100.0, "T11": 30.0, "T12": 50.0}, zones, PROXY, "x")
+
+
+def test_grandchild_exceeding_grandparent_is_an_error(zones: Zones) -> None:
+    with pytest.raises(InputError, match="exceed the figure of K1"):
+        allocate({"K1": 10.0, "V111": 12.0}, zones, PROXY, "x")

@@ -51,8 +51,8 @@ class PixelContext:
         assert self.spec is not None
         return self.profile.param(self.spec.param_id(name))
 
-    def by_ecosystem(self, table: dict[str, float], default: float = 0.0) -> da.Array:
-        """Per-pixel value of a table keyed by ecosystem id or group (ids win); `default` elsewhere and off-map."""
+    def by_ecosystem(self, table: dict[str, float], default: float = 0.0) -> ClassValues:
+        """A table keyed by ecosystem id or group (ids win) as per-class values; `default` elsewhere and off-map."""
         index, ids = self.ecosystem()
         lut = np.full(len(ids) + 1, default, dtype=np.float64)
         for i, eco in enumerate(ids):
@@ -60,11 +60,45 @@ class PixelContext:
                 lut[i] = table[eco]
             elif ECOSYSTEMS[eco].group in table:
                 lut[i] = table[ECOSYSTEMS[eco].group]
-        return da.map_blocks(lambda b: lut[b], index, dtype=np.float64, meta=np.array((), dtype=np.float64))
+        return ClassValues(lut, index)
 
-    def mask(self, *groups: str) -> da.Array:
-        """Per-pixel 1.0 where the ecosystem is in the given groups or ids, else 0.0."""
+    def mask(self, *groups: str) -> ClassValues:
+        """1.0 where the ecosystem is in the given groups or ids, else 0.0."""
         return self.by_ecosystem(dict.fromkeys(ecosystems_in(*groups), 1.0))
+
+
+@dataclass(frozen=True)
+class ClassValues:
+    """A per-pixel quantity that depends only on the pixel's ecosystem class: one value per class.
+
+    Its zone sums follow exactly from the zone × class pixel counts the single pass computes anyway, so
+    such layers cost no pixel work; `pixels()` gives the per-pixel array when it meets a raster.
+    """
+
+    values: np.ndarray  # per class index; the last slot is "no class"
+    index: da.Array  # the class-index layer
+
+    def pixels(self) -> da.Array:
+        lut = self.values
+        return da.map_blocks(lambda b: lut[b], self.index, dtype=np.float64, meta=np.array((), dtype=np.float64))
+
+    def _combine(self, other: float | ClassValues, op: str) -> ClassValues:
+        rhs = other.values if isinstance(other, ClassValues) else float(other)
+        return ClassValues(getattr(np, op)(self.values, rhs), self.index)
+
+    def __mul__(self, other: float | ClassValues) -> ClassValues:
+        return self._combine(other, "multiply")
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other: float | ClassValues) -> ClassValues:
+        return self._combine(other, "divide")
+
+    def __sub__(self, other: float | ClassValues) -> ClassValues:
+        return self._combine(other, "subtract")
+
+    def clip_min(self, low: float) -> ClassValues:
+        return ClassValues(np.maximum(self.values, low), self.index)
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import dask.array as da
 import numpy as np
@@ -21,7 +21,7 @@ from dask.callbacks import Callback
 
 import gep
 from gep.accounting.accounts import Accounts
-from gep.accounting.context import PixelContext, ZoneContext
+from gep.accounting.context import ClassValues, PixelContext, ZoneContext
 from gep.accounting.indicators import REGISTRY
 from gep.accounting.indicators.base import Indicator, Skip, SubQuantity
 from gep.accounting.methods import MethodProfile
@@ -29,6 +29,9 @@ from gep.accounting.region import Region
 from gep.accounting.valuation import valuate
 from gep.accounting.zones import zonal_sums
 from gep.errors import InputError, MethodError
+
+if TYPE_CHECKING:
+    from gep.accounting.indicators.base import Layer
 
 
 class Progress(Protocol):
@@ -93,9 +96,9 @@ class _Run:
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
-    def pixel_layers(self, indicators: list[Indicator]) -> tuple[dict[str, da.Array], list[Indicator]]:
+    def pixel_layers(self, indicators: list[Indicator]) -> tuple[dict[str, Layer], list[Indicator]]:
         ctx = PixelContext(self.region, self.year, self.profile)
-        layers: dict[str, da.Array] = {}
+        layers: dict[str, Layer] = {}
         active = []
         for ind in indicators:
             try:
@@ -106,7 +109,7 @@ class _Run:
                 self.skipped.append({"indicator": ind.SPEC.id, "reason": skip.reason})
         return layers, active
 
-    def reduce(self, layers: dict[str, da.Array]) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+    def reduce(self, layers: dict[str, Layer]) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
         grid, zones = self.region.grid, self.region.zones
         self.progress.stage("rasterize zones")
         t0 = time.perf_counter()
@@ -115,8 +118,12 @@ class _Run:
         eco_index, eco_ids = PixelContext(self.region, self.year, self.profile).ecosystem()
         self.progress.stage(f"one pass over {len(grid.chunks[0]) * len(grid.chunks[1])} chunks")
         t0 = time.perf_counter()
-        sums, counts = zonal_sums(zone_index, layers, len(zones.frame), eco_index, len(eco_ids) + 1,
+        rasters = {k: v for k, v in layers.items() if not isinstance(v, ClassValues)}
+        sums, counts = zonal_sums(zone_index, rasters, len(zones.frame), eco_index, len(eco_ids) + 1,
                                   callbacks=[_DaskProgress(self.progress)])
+        for key, layer in layers.items():  # class-only layers: exact sums from the zone × class counts
+            if isinstance(layer, ClassValues):
+                sums[key] = counts @ layer.values
         self.timings["zonal_pass_s"] = time.perf_counter() - t0
         codes = zones.codes
         sums.index = codes
@@ -255,14 +262,16 @@ def _metadata(region: Region, year: int, profile: MethodProfile, run: _Run) -> d
 
 
 def _density_writer(region: Region, year: int, profile: MethodProfile, run: _Run,
-                    subs: list[tuple[Indicator, SubQuantity]], layers: dict[str, da.Array]) -> Any:
+                    subs: list[tuple[Indicator, SubQuantity]], layers: dict[str, Layer]) -> Any:
     """A function that writes the per-pixel value density (yuan/ha) of the pixel-based indicators as a COG."""
     terms = []
     for ind, sub in subs:
         key = f"{ind.SPEC.id}:{sub.output.id}"
         if sub.source_level == "pixel" and key in layers:
             _, price = valuate(SubQuantity(sub.output, pd.Series([1.0])), profile, year, run.price_year)
-            terms.append(layers[key] * float(price.value or 0.0))
+            layer = layers[key]
+            pixels = layer.pixels() if isinstance(layer, ClassValues) else layer
+            terms.append(pixels * float(price.value or 0.0))
     if not terms:
         return None
 

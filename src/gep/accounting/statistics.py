@@ -142,49 +142,57 @@ class Statistics:
 def allocate(given: dict[str, float], zones: Zones, proxy: pd.Series, what: str) -> pd.Series:
     """Top-down allocation of figures at any levels to the lowest level, in proportion to `proxy`.
 
-    A child's own figure wins; the parent's remainder goes to the children without a figure, by proxy
-    (by area when their proxy is all zero). A remainder below zero means the children's figures exceed the
-    parent's, which is an input error.
+    Within a zone with a figure, the nearest figures given further down (a township's, or a village's where
+    its township has none) are used as they are; what the zone's figure leaves over is spread, by proxy, over
+    the lowest-level zones that no such figure covers (equally where their proxy is all zero). Figures below
+    that exceed their parent's, or that leave a remainder with nowhere to go, are input errors.
     """
     frame = zones.frame
     lowest_codes = frame[f"{zones.lowest}_code"].to_numpy()
-    proxy = proxy.reindex(lowest_codes).fillna(0.0).to_numpy(dtype=np.float64)
+    weights = proxy.reindex(lowest_codes).fillna(0.0).to_numpy(dtype=np.float64)
     result = np.zeros(len(frame), dtype=np.float64)
-    # rows of each zone, per level
-    member_rows = {lv: frame.groupby(f"{lv}_code", sort=False).indices for lv in zones.levels}
-    fallback = np.ones(len(frame))
+    codes_by_level = [frame[f"{lv}_code"].to_numpy() for lv in zones.levels]
 
     def spread(rows: np.ndarray, amount: float) -> None:
-        weights = proxy[rows]
-        if weights.sum() <= 0:
-            weights = fallback[rows]
-        result[rows] += amount * weights / weights.sum()
+        w = weights[rows]
+        if w.sum() <= 0:
+            w = np.ones(len(rows))
+        result[rows] += amount * w / w.sum()
 
-    def visit(level_i: int, rows: np.ndarray, amount: float | None) -> None:
-        if level_i == len(zones.levels) - 1:
-            if amount is not None:
-                result[rows] += amount
-            return
-        child = zones.levels[level_i + 1]
-        groups = pd.Series(frame[f"{child}_code"].to_numpy()[rows]).groupby(
-            frame[f"{child}_code"].to_numpy()[rows], sort=False).indices
-        known = {c: given[c] for c in groups if c in given}
+    def visit(level_i: int, rows: np.ndarray, amount: float | None, code: str) -> None:
+        covered: dict[str, tuple[int, np.ndarray]] = {}
+        free = np.ones(len(rows), dtype=bool)
+        for lv in range(level_i + 1, len(zones.levels)):  # nearest figure below, per lowest-level zone
+            level_codes = codes_by_level[lv][rows]
+            hit = free & np.isin(level_codes, list(given))
+            for c in np.unique(level_codes[hit]):
+                covered[str(c)] = (lv, rows[hit & (level_codes == c)])
+            free &= ~hit
         if amount is not None:
-            rest = amount - sum(known.values())
-            if rest < -1e-6 * max(abs(amount), 1.0):
-                raise InputError(f"statistics {what}: the figures of the {child}s "
-                                 f"{', '.join(sorted(known))} ({sum(known.values()):,.2f}) exceed their parent's "
-                                 f"({amount:,.2f})")
-            unknown_rows = [rows[idx] for c, idx in groups.items() if c not in known]
-            if unknown_rows and rest > 0:
-                spread(np.concatenate(unknown_rows), rest)
-        for c, idx in groups.items():
-            if c in known:
-                visit(level_i + 1, rows[idx], known[c])
-            elif amount is None:
-                visit(level_i + 1, rows[idx], None)
+            below = sum(given[c] for c in covered)
+            rest = amount - below
+            tol = 1e-6 * max(abs(amount), 1.0)
+            names = ", ".join(sorted(covered))
+            if rest < -tol:
+                raise InputError(f"statistics {what}: the figures of {names} ({below:,.2f}) exceed the figure of "
+                                 f"{code} ({amount:,.2f}) above them")
+            if free.any():
+                spread(rows[free], rest)
+            elif rest > tol:
+                raise InputError(f"statistics {what}: the figures of {names} ({below:,.2f}) fall short of the "
+                                 f"figure of {code} ({amount:,.2f}) and no zone below it is left to take the rest")
+        for c, (lv, sub_rows) in covered.items():
+            if lv == len(zones.levels) - 1:
+                result[sub_rows] += given[c]
+            else:
+                visit(lv, sub_rows, given[c], c)
 
-    top = zones.levels[0]
-    for code, rows in member_rows[top].items():
-        visit(0, np.asarray(rows), given.get(code))
+    top_codes = codes_by_level[0]
+    for top in np.unique(top_codes):
+        rows = np.flatnonzero(top_codes == top)
+        amount = given.get(str(top))
+        if amount is not None and len(zones.levels) == 1:
+            result[rows] += amount
+        else:
+            visit(0, rows, amount, str(top))
     return pd.Series(result, index=pd.Index(lowest_codes, name="zone_code"))

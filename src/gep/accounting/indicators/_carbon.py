@@ -16,5 +16,5 @@ C_TO_CO2 = 44.0 / 12.0
 def co2_per_pixel(ctx: PixelContext, ratio_param: str) -> da.Array:
     """t CO₂ per pixel: NEP = NPP × (NEP/NPP ratio of the ecosystem); CO₂ = NEP × 44/12."""
     npp = ctx.layer("npp")  # g C m⁻² a⁻¹
-    ratio = ctx.by_ecosystem(ctx.param(ratio_param).table())
+    ratio = ctx.by_ecosystem(ctx.param(ratio_param).table()).pixels()
     return da.maximum(npp * ratio, 0.0) * ctx.pixel_area_m2 * 1e-6 * C_TO_CO2

@@ -9,14 +9,16 @@ levels above the lowest one are exact sums.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal, TypeAlias
 
 import pandas as pd
 
 if TYPE_CHECKING:
     import dask.array as da
 
-    from gep.accounting.context import PixelContext, ZoneContext
+    from gep.accounting.context import ClassValues, PixelContext, ZoneContext
+
+    Layer: TypeAlias = da.Array | ClassValues  # a raster-derived layer, or one that depends on the class only
 
 Category = Literal["material", "regulating", "cultural"]
 CATEGORY_NAMES: dict[str, tuple[str, str]] = {
@@ -97,7 +99,7 @@ class Indicator:
     SPEC: ClassVar[IndicatorSpec]
     notes: list[str] = field(default_factory=list)
 
-    def pixel_layers(self, ctx: PixelContext) -> dict[str, da.Array]:
+    def pixel_layers(self, ctx: PixelContext) -> dict[str, Layer]:
         """Per-pixel layers (quantity per pixel) to be summed per zone; keys are local names."""
         return {}
 

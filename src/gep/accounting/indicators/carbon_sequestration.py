@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import dask.array as da
-
 from gep.accounting.indicators._carbon import co2_per_pixel
 from gep.accounting.indicators.base import Indicator, IndicatorSpec, OutputSpec, ParamSpec
 
 if TYPE_CHECKING:
     from gep.accounting.context import PixelContext
+    from gep.accounting.indicators.base import Layer
 
 
 class CarbonSequestration(Indicator):
@@ -28,5 +27,5 @@ class CarbonSequestration(Indicator):
         formula="Q = Σ NPP·r_i·A·10⁻⁶·44/12;  V = Q · P_C",
     )
 
-    def pixel_layers(self, ctx: PixelContext) -> dict[str, da.Array]:
+    def pixel_layers(self, ctx: PixelContext) -> dict[str, Layer]:
         return {"co2": co2_per_pixel(ctx, "nep_npp_ratio")}

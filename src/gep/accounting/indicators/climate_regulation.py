@@ -17,6 +17,7 @@ from gep.accounting.indicators.base import Indicator, IndicatorSpec, OutputSpec,
 
 if TYPE_CHECKING:
     from gep.accounting.context import PixelContext
+    from gep.accounting.indicators.base import Layer
 
 PRICE = "climate_regulation.electricity_price"
 WATER_DENSITY = 1000.0  # kg/m3
@@ -42,7 +43,7 @@ class ClimateRegulation(Indicator):
         formula="E_pt = ET/365·q·A·d/(3600·r);  E_we = (E_w·ρ·q/3600 + E_w·γ)·d/365;  V = (E_pt + E_we)·P_e",
     )
 
-    def pixel_layers(self, ctx: PixelContext) -> dict[str, da.Array]:
+    def pixel_layers(self, ctx: PixelContext) -> dict[str, Layer]:
         et_m = ctx.layer("evapotranspiration") * 1e-3
         area = ctx.pixel_area_m2
         q = ctx.param("latent_heat").scalar()  # kJ/kg
@@ -50,7 +51,7 @@ class ClimateRegulation(Indicator):
         eer = ctx.param("air_conditioner_eer").scalar()
         gamma = ctx.param("humidifier_energy").scalar()
         kj_per_m2_day = et_m * WATER_DENSITY / 365.0 * q
-        vegetation = ctx.mask("forest", "shrub", "grassland") * kj_per_m2_day * area * days / (3600.0 * eer)
-        evaporated = ctx.mask("lake", "reservoir", "river") * et_m * area
+        vegetation = ctx.mask("forest", "shrub", "grassland").pixels() * kj_per_m2_day * area * days / (3600.0 * eer)
+        evaporated = ctx.mask("lake", "reservoir", "river").pixels() * et_m * area
         water = (evaporated * WATER_DENSITY * q / 3600.0 + evaporated * gamma) * days / 365.0
         return {"vegetation_transpiration": da.nan_to_num(vegetation), "water_evaporation": da.nan_to_num(water)}

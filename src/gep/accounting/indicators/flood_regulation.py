@@ -19,6 +19,7 @@ from gep.accounting.statistics import allocate
 
 if TYPE_CHECKING:
     from gep.accounting.context import PixelContext, ZoneContext
+    from gep.accounting.indicators.base import Layer
 
 PRICE = "flood_regulation.reservoir_cost"
 
@@ -48,9 +49,9 @@ class FloodRegulation(Indicator):
         formula="C_veg = Σ (P_s − P_s·α_i)·A·10⁻³; C_r = 0.35·C_t; C_l = e^6.636·A^0.678·T·10⁴; C_m = h·A",
     )
 
-    def pixel_layers(self, ctx: PixelContext) -> dict[str, da.Array]:
+    def pixel_layers(self, ctx: PixelContext) -> dict[str, Layer]:
         area = ctx.pixel_area_m2
-        layers = {
+        layers: dict[str, Layer] = {
             "marsh": ctx.mask("marsh") * ctx.param("marsh_depth").scalar() * area,
             "lake_area": ctx.mask("lake") * area,
             "reservoir_area": ctx.mask("reservoir") * area,
@@ -60,7 +61,7 @@ class FloodRegulation(Indicator):
         except Skip as skip:
             self.notes.append(f"flood_regulation.vegetation skipped: {skip.reason}")
             return layers
-        alpha = ctx.by_ecosystem(ctx.param("storm_runoff_coefficient").table(), default=float("nan"))
+        alpha = ctx.by_ecosystem(ctx.param("storm_runoff_coefficient").table(), default=float("nan")).pixels()
         counted = ~da.isnan(alpha)
         held = da.maximum(storm * (1 - da.where(counted, alpha, 0.0)), 0.0)
         layers["vegetation"] = da.where(counted, held, 0.0) * 1e-3 * area

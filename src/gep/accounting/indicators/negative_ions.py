@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import dask.array as da
-
 from gep.accounting.indicators.base import Indicator, IndicatorSpec, OutputSpec, ParamSpec
 
 if TYPE_CHECKING:
     from gep.accounting.context import PixelContext
+    from gep.accounting.indicators.base import Layer
 
 YEAR_MINUTES_TIMES_CM3 = 5.256e15  # 525 600 min/a × 10¹⁰ cm³ per (ha·m)
 
@@ -34,9 +33,8 @@ class NegativeIons(Indicator):
         formula="G = 5.256e15·(Q_ion − 600)·A_ha·H/L;  V = G·K",
     )
 
-    def pixel_layers(self, ctx: PixelContext) -> dict[str, da.Array]:
-        excess = da.maximum(ctx.by_ecosystem(ctx.param("concentration").table())
-                            - ctx.param("background").scalar(), 0.0)
+    def pixel_layers(self, ctx: PixelContext) -> dict[str, Layer]:
+        excess = (ctx.by_ecosystem(ctx.param("concentration").table()) - ctx.param("background").scalar()).clip_min(0)
         height = ctx.by_ecosystem(ctx.param("stand_height").table())
         ha = ctx.pixel_area_m2 / 1e4
         ions = YEAR_MINUTES_TIMES_CM3 * excess * ha * height / ctx.param("lifetime").scalar()

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import dask.array as da
-
 from gep.accounting.indicators._carbon import co2_per_pixel
 from gep.accounting.indicators.base import Indicator, IndicatorSpec, OutputSpec, ParamSpec
 
 if TYPE_CHECKING:
     from gep.accounting.context import PixelContext
+    from gep.accounting.indicators.base import Layer
 
 O2_PER_CO2 = 32.0 / 44.0
 
@@ -26,5 +25,5 @@ class OxygenRelease(Indicator):
         formula="Q = 32/44 · Q_CO₂;  V = Q · P_O₂",
     )
 
-    def pixel_layers(self, ctx: PixelContext) -> dict[str, da.Array]:
+    def pixel_layers(self, ctx: PixelContext) -> dict[str, Layer]:
         return {"o2": co2_per_pixel(ctx, "nep_npp_ratio") * O2_PER_CO2}

@@ -15,6 +15,7 @@ from gep.accounting.indicators.base import Indicator, IndicatorSpec, OutputSpec,
 
 if TYPE_CHECKING:
     from gep.accounting.context import PixelContext
+    from gep.accounting.indicators.base import Layer
 
 
 class WaterConservation(Indicator):
@@ -32,11 +33,11 @@ class WaterConservation(Indicator):
         formula="Q = Σ max(P − P·α_i − ET, 0) · A · 10⁻³;  V = Q · C_reservoir",
     )
 
-    def pixel_layers(self, ctx: PixelContext) -> dict[str, da.Array]:
+    def pixel_layers(self, ctx: PixelContext) -> dict[str, Layer]:
         p = ctx.layer("precipitation")
         et = ctx.layer("evapotranspiration")
         table = ctx.param("runoff_coefficient").table()
-        alpha = ctx.by_ecosystem(table, default=float("nan"))
+        alpha = ctx.by_ecosystem(table, default=float("nan")).pixels()
         counted = ~da.isnan(alpha)
         depth_mm = da.maximum(p - p * da.where(counted, alpha, 0.0) - et, 0.0)
         volume = da.where(counted, depth_mm, 0.0) * 1e-3 * ctx.pixel_area_m2

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import dask.array as da
-
 from gep.accounting.indicators._capped import capped
 from gep.accounting.indicators.base import Indicator, IndicatorSpec, OutputSpec, ParamSpec, SubQuantity
 
 if TYPE_CHECKING:
     from gep.accounting.context import PixelContext, ZoneContext
+    from gep.accounting.indicators.base import Layer
 
 POLLUTANTS = (("cod", "化学需氧量", "COD"), ("nh3n", "氨氮", "Ammonia nitrogen"), ("tp", "总磷", "Total phosphorus"))
 
@@ -35,7 +34,7 @@ class WaterPurification(Indicator):
         formula="Q_k = min(Σ_i rate_ik · A_i, E_k);  V = Σ_k Q_k · P_k",
     )
 
-    def pixel_layers(self, ctx: PixelContext) -> dict[str, da.Array]:
+    def pixel_layers(self, ctx: PixelContext) -> dict[str, Layer]:
         ha = ctx.pixel_area_m2 / 1e4
         return {f"capacity_{p}": ctx.by_ecosystem(ctx.param(f"rate_{p}").table()) * ha for p, _, _ in POLLUTANTS}
 
