@@ -111,10 +111,7 @@ class _Run:
 
     def reduce(self, layers: dict[str, Layer]) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
         grid, zones = self.region.grid, self.region.zones
-        self.progress.stage("rasterize zones")
-        t0 = time.perf_counter()
-        zone_index = da.from_array(zones.rasterize(grid), chunks=grid.chunks)
-        self.timings["rasterize_s"] = time.perf_counter() - t0
+        zone_index = zones.rasterize(grid)
         eco_index, eco_ids = PixelContext(self.region, self.year, self.profile).ecosystem()
         self.progress.stage(f"one pass over {len(grid.chunks[0]) * len(grid.chunks[1])} chunks")
         t0 = time.perf_counter()
@@ -278,7 +275,7 @@ def _density_writer(region: Region, year: int, profile: MethodProfile, run: _Run
     def write(folder: Path) -> None:
         grid = region.grid
         total = da.nansum(da.stack(terms), axis=0) / (grid.pixel_area_m2 / 1e4)
-        zone_mask = da.from_array(region.zones.rasterize(grid) > 0, chunks=grid.chunks)
+        zone_mask = region.zones.rasterize(grid) > 0
         density = da.where(zone_mask, total, np.nan).astype(np.float32)
         tmp = folder / "value_density.tmp.tif"
         profile_ = {"driver": "GTiff", "width": grid.width, "height": grid.height, "count": 1, "dtype": "float32",

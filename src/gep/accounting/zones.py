@@ -16,6 +16,8 @@ import dask.array as da
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
+from affine import Affine
 from rasterio.features import rasterize
 
 from gep.accounting.grid import Grid
@@ -66,11 +68,29 @@ class Zones:
         mask = self.frame[f"{level}_code"] == code
         return pd.Index(self.frame.loc[mask, f"{self.lowest}_code"])
 
-    def rasterize(self, grid: Grid) -> np.ndarray:
-        """Zone index per pixel (1..n in frame order; 0 = no zone), by the pixel-centre rule."""
-        shapes = ((geom, i + 1) for i, geom in enumerate(self.frame.geometry) if geom is not None)
-        return rasterize(shapes, out_shape=grid.shape, transform=grid.transform, fill=0,
-                         all_touched=False, dtype="int32")
+    def rasterize(self, grid: Grid) -> da.Array:
+        """Zone index per pixel (1..n in frame order; 0 = no zone), by the pixel-centre rule, chunk by chunk.
+
+        Each chunk burns only the polygons whose bounds meet it (an STR-tree query), so memory stays bounded
+        by the chunk size however large the region.
+        """
+        geoms = np.asarray(self.frame.geometry.values)
+        tree = shapely.STRtree(geoms)
+
+        def block(block_info: dict | None = None) -> np.ndarray:
+            assert block_info is not None
+            (r0, r1), (c0, c1) = block_info[None]["array-location"]
+            transform = grid.transform @ Affine.translation(c0, r0)
+            x0, y0 = transform @ (0, 0)
+            x1, y1 = transform @ (c1 - c0, r1 - r0)
+            hits = tree.query(shapely.box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)))
+            if len(hits) == 0:
+                return np.zeros((r1 - r0, c1 - c0), dtype=np.int32)
+            return rasterize(((geoms[i], int(i) + 1) for i in sorted(hits)), out_shape=(r1 - r0, c1 - c0),
+                             transform=transform, fill=0, all_touched=False, dtype="int32")
+
+        return da.map_blocks(block, dtype=np.int32, chunks=grid.chunks, meta=np.array((), dtype=np.int32),
+                             token="zones-rasterize")
 
     def aggregate(self, lowest: pd.DataFrame, value_cols: Sequence[str]) -> pd.DataFrame:
         """Sum a lowest-level table (indexed by zone code) up every level; returns all levels stacked."""
