@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import pandas as pd
 import xlsxwriter
 
@@ -38,6 +39,8 @@ class Accounts:
     table: pd.DataFrame
     metadata: dict[str, Any]
     zones: pd.DataFrame  # every zone of every level with its areas
+    ecosystems: pd.DataFrame = field(default_factory=pd.DataFrame)  # level, zone_code, ecosystem, area_km2
+    geometry: gpd.GeoDataFrame | None = field(default=None, repr=False)  # lowest-level polygons with all codes
     density: Callable[[Path], None] | None = field(default=None, repr=False)  # writes value-density rasters
 
     def totals(self, level: str = "city") -> pd.DataFrame:
@@ -72,7 +75,10 @@ class Accounts:
             self.table.to_parquet(folder / "accounts.parquet", index=False)
         if "csv" in formats:
             self.table.to_csv(folder / "accounts.csv", index=False, encoding="utf-8")
-            self.zones.to_csv(folder / "zones.csv", index=False, encoding="utf-8")
+        self.zones.to_csv(folder / "zones.csv", index=False, encoding="utf-8")
+        self.ecosystems.to_csv(folder / "ecosystems.csv", index=False, encoding="utf-8")
+        if self.geometry is not None:
+            self.geometry.to_file(folder / "zones.gpkg", layer="zones", driver="GPKG")
         if "xlsx" in formats:
             self._write_xlsx(folder / "accounts.xlsx")
         (folder / "metadata.json").write_text(json.dumps(self.metadata, ensure_ascii=False, indent=2, default=str),
@@ -136,4 +142,7 @@ def read_accounts(folder: Path) -> Accounts:
     zones = pd.read_csv(folder / "zones.csv", dtype={"zone_code": str, "parent_code": str}) \
         if (folder / "zones.csv").exists() else pd.DataFrame()
     metadata = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
-    return Accounts(table, metadata, zones)
+    ecosystems = pd.read_csv(folder / "ecosystems.csv", dtype={"zone_code": str}) \
+        if (folder / "ecosystems.csv").exists() else pd.DataFrame()
+    geometry = gpd.read_file(folder / "zones.gpkg", layer="zones") if (folder / "zones.gpkg").exists() else None
+    return Accounts(table, metadata, zones, ecosystems, geometry)

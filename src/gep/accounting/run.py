@@ -226,7 +226,19 @@ def account(region: Region, year: int, method: str | None = None, price_year: in
     run.timings["total_s"] = time.perf_counter() - t_start
     metadata = _metadata(region, year, profile, run)
     density = _density_writer(region, year, profile, run, subs, layers)
-    return Accounts(table, metadata, zone_info, density)
+    return Accounts(table, metadata, zone_info, _ecosystem_table(region, area), _geometry(region), density)
+
+
+def _ecosystem_table(region: Region, area: pd.DataFrame) -> pd.DataFrame:
+    """Area (km²) by ecosystem type for every zone of every level, for the report and the platform."""
+    summed = region.zones.aggregate(area / 1e6, list(area.columns))
+    long = summed.melt(id_vars=["level", "zone_code"], var_name="ecosystem", value_name="area_km2")
+    return long[long["area_km2"] > 0].reset_index(drop=True)
+
+
+def _geometry(region: Region) -> Any:
+    cols = [c for lv in region.zones.levels for c in (f"{lv}_code", f"{lv}_name")]
+    return region.zones.frame[[*cols, "geometry"]]
 
 
 def _metadata(region: Region, year: int, profile: MethodProfile, run: _Run) -> dict[str, Any]:
@@ -243,7 +255,8 @@ def _metadata(region: Region, year: int, profile: MethodProfile, run: _Run) -> d
         "year": year,
         "method": {"id": profile.id, "name_zh": profile.name_zh, "name_en": profile.name_en, "files": profile.files},
         "price_year": run.price_year,
-        "price_index": {"source": profile.price_index.source, "verified": profile.price_index.verified},
+        "price_index": {"source": profile.price_index.source, "verified": profile.price_index.verified,
+                        "values": {str(k): v for k, v in profile.price_index.values.items()}},
         "grid": {"crs": region.grid.crs.to_string(), "resolution_m": region.grid.resolution,
                  "width": region.grid.width, "height": region.grid.height, "chunk_size": region.grid.chunk_size,
                  "zonal_rule": "pixel centre"},
