@@ -94,13 +94,45 @@ def account_cmd(
     out: Annotated[Path | None, typer.Option(help="output folder (default: out/REGION/YEAR)")] = None,
     price_year: Annotated[int | None, typer.Option(help="value at this year's prices (constant prices)")] = None,
     density: Annotated[bool, typer.Option(help="also write the value-density GeoTIFF (COG, 元/ha)")] = True,
+    report: Annotated[bool, typer.Option(help="also write the report (PDF, HTML, XLSX) into OUT/report")] = False,
+    lang: Annotated[str, typer.Option(help="report language: zh or en")] = "zh",
 ) -> None:
-    """Account GEP for every zone at every level and write the accounts."""
+    """Account GEP for every zone at every level and write the accounts (and, with --report, the report)."""
     try:
         written = run_accounting(region, year, method, out, price_year, density)
+        if report:
+            _report([written], None, lang, FORMATS_DEFAULT)
     except GepError as exc:
         _fail(exc)
     console.print(f"accounts written to [bold]{written}[/bold]")
+
+
+FORMATS_DEFAULT = "pdf,html,xlsx"
+
+
+def _report(dirs: list[Path], out: Path | None, lang: str, formats: str) -> dict[str, Path]:
+    from gep.report import write_report
+
+    with console.status(f"writing the report ({lang}: {formats})"):
+        files = write_report(dirs, out, lang=lang, formats=tuple(f.strip() for f in formats.split(",") if f.strip()))
+    for fmt, path in files.items():
+        console.print(f"report {fmt}: [bold]{path}[/bold]")
+    return files
+
+
+@app.command("report")
+def report_cmd(
+    accounts: Annotated[list[Path], typer.Argument(help="accounts folder(s) written by `gep account`; several "
+                                                         "years add the comparison at constant prices")],
+    lang: Annotated[str, typer.Option(help="zh (default) or en")] = "zh",
+    fmt: Annotated[str, typer.Option("--format", help="comma-separated: pdf,html,xlsx")] = FORMATS_DEFAULT,
+    out: Annotated[Path | None, typer.Option(help="output folder (default: the latest accounts' report/)")] = None,
+) -> None:
+    """One-click accounting report (一键生成核算报告) from accounts: PDF, offline HTML and XLSX."""
+    try:
+        _report(accounts, out, lang, fmt)
+    except GepError as exc:
+        _fail(exc)
 
 
 @app.command("demo")
@@ -129,8 +161,10 @@ def demo_cmd(
     comparison = compare_with_published(read_accounts(out))
     (out.parent / "comparison.json").write_text(json.dumps(comparison, ensure_ascii=False, indent=2), "utf-8")
     console.print(comparison["text_en"])
+    for lang in ("zh", "en"):
+        _report([out], None, lang, FORMATS_DEFAULT)
     console.print(f"demo accounts: [bold]{out}[/bold] (accounts.xlsx, accounts.csv, accounts.parquet, "
-                  "metadata.json, zones.csv, value_density_2019.tif)")
+                  "metadata.json, zones.csv, zones.gpkg, ecosystems.csv, value_density_2019.tif, report/)")
 
 
 @app.command("indicators")

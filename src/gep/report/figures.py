@@ -1,0 +1,147 @@
+"""Charts and maps of the report, drawn with matplotlib in the bundled CJK font, returned as PNG bytes."""
+
+from __future__ import annotations
+
+import functools
+import io
+from collections.abc import Callable
+from functools import cache
+from typing import ParamSpec
+
+import geopandas as gpd
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib import font_manager
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from gep.report.fonts import FAMILY, font_path, plain
+from gep.report.i18n import DENSITY_SCALE, DENSITY_UNIT, MONEY_SCALE, MONEY_UNIT, t
+
+COLORS = {"material": "#d08c3c", "regulating": "#2e7d5b", "cultural": "#4a72b0"}
+DPI = 150
+P = ParamSpec("P")
+
+
+STYLE = {"font.family": [FAMILY], "axes.unicode_minus": False, "font.size": 9, "axes.spines.top": False,
+         "axes.spines.right": False, "axes.titlesize": 10}
+
+
+@cache
+def _register_font() -> None:
+    font_manager.fontManager.addfont(str(font_path()))
+
+
+def _figure(width: float, height: float) -> Figure:
+    """A figure drawn without pyplot (no global state, no GUI backend)."""
+    _register_font()
+    return Figure(figsize=(width, height))
+
+
+def _png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight", facecolor="white")
+    return buf.getvalue()
+
+
+def _styled(draw: Callable[P, bytes]) -> Callable[P, bytes]:
+    """Run a drawing function inside the report's style (fonts are fixed when artists are created)."""
+
+    @functools.wraps(draw)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> bytes:
+        with matplotlib.rc_context(STYLE):
+            return draw(*args, **kwargs)
+
+    return wrapper
+
+
+@_styled
+def composition_chart(top: pd.DataFrame, lang: str) -> bytes:
+    """Horizontal bars: value of each indicator, coloured by category, largest first."""
+    from gep.report.model import indicator_name
+
+    by = top.groupby(["category", "indicator"], sort=False)["value_yuan"].sum().reset_index()
+    by = by.sort_values("value_yuan")
+    fig = _figure(7.0, 0.32 * len(by) + 0.8)
+    ax = fig.subplots()
+    labels = [plain(indicator_name(i, lang)) for i in by["indicator"]]
+    ax.barh(labels, by["value_yuan"] / MONEY_SCALE[lang], color=[COLORS[c] for c in by["category"]])
+    ax.set_xlabel(MONEY_UNIT[lang])
+    for y, v in enumerate(by["value_yuan"] / MONEY_SCALE[lang]):
+        ax.text(v, y, f" {v:,.1f}", va="center", fontsize=7)
+    handles = [Rectangle((0, 0), 1, 1, color=COLORS[c]) for c in COLORS]
+    ax.legend(handles, [t(c, lang) for c in COLORS], loc="lower right", frameon=False)
+    return _png(fig)
+
+
+@_styled
+def zones_compared(totals: pd.DataFrame, lang: str) -> bytes:
+    """Stacked bars of the categories for every zone of a level, sorted by GEP."""
+    data = totals.sort_values("gep", ascending=False)
+    fig = _figure(7.0, 3.2)
+    ax = fig.subplots()
+    bottom = np.zeros(len(data))
+    for cat, color in COLORS.items():
+        vals = data[cat].to_numpy() / MONEY_SCALE[lang]
+        ax.bar(data["zone_name"], vals, bottom=bottom, color=color, label=t(cat, lang))
+        bottom += vals
+    ax.set_ylabel(MONEY_UNIT[lang])
+    ax.legend(frameon=False, fontsize=8)
+    for label in ax.get_xticklabels():
+        label.set_rotation(30)
+        label.set_horizontalalignment("right")
+    return _png(fig)
+
+
+@_styled
+def trend_chart(data: pd.DataFrame, lang: str) -> bytes:
+    """GEP by category over the years, stacked, at constant prices."""
+    fig = _figure(6.0, 3.0)
+    ax = fig.subplots()
+    bottom = np.zeros(len(data))
+    for cat, color in COLORS.items():
+        vals = data[cat].to_numpy() / MONEY_SCALE[lang]
+        ax.bar(data["year"].astype(str), vals, bottom=bottom, color=color, label=t(cat, lang))
+        bottom += vals
+    ax.set_ylabel(MONEY_UNIT[lang])
+    ax.legend(frameon=False, fontsize=8)
+    return _png(fig)
+
+
+@_styled
+def choropleth_pair(geo: gpd.GeoDataFrame, level: str, totals: pd.DataFrame, lang: str) -> bytes:
+    """Two maps side by side: GEP and GEP per km² of every zone of `level` (quantile classes)."""
+    shapes = geo.dissolve(by=f"{level}_code", as_index=False)[[f"{level}_code", "geometry"]]
+    shapes = shapes.merge(totals, left_on=f"{level}_code", right_on="zone_code", how="left")
+    fig = _figure(7.2, 3.6)
+    axes = fig.subplots(1, 2)
+    specs = [("gep", MONEY_SCALE[lang], f"GEP ({MONEY_UNIT[lang]})"),
+             ("gep_per_km2", DENSITY_SCALE[lang], f"GEP/km² ({DENSITY_UNIT[lang]})")]
+    for ax, (col, scale, title) in zip(axes, specs, strict=True):
+        values = shapes[col] / scale
+        k = min(5, max(1, values.nunique()))
+        bins = np.unique(np.nanquantile(values, np.linspace(0, 1, k + 1)))
+        shapes.assign(v=values).plot(column="v", ax=ax, cmap="YlGn", scheme=None, legend=True,
+                                     edgecolor="#555555", linewidth=0.3 if len(shapes) < 300 else 0.05,
+                                     legend_kwds={"shrink": 0.6, "format": "{x:,.0f}"},
+                                     vmin=bins[0], vmax=bins[-1])
+        ax.set_title(plain(title))
+        ax.set_axis_off()
+    return _png(fig)
+
+
+@_styled
+def density_map(array: np.ndarray, lang: str) -> bytes:
+    """The value-density raster (yuan/ha), log-scaled colours."""
+    from matplotlib.colors import LogNorm
+
+    fig = _figure(6.0, 5.0)
+    ax = fig.subplots()
+    data = np.where(array > 0, array, np.nan)
+    finite = data[np.isfinite(data)]
+    lo, hi = (np.nanpercentile(finite, 1), np.nanpercentile(finite, 99)) if finite.size else (1.0, 10.0)
+    im = ax.imshow(data, cmap="viridis", norm=LogNorm(vmin=max(lo, 1e-3), vmax=max(hi, lo * 1.01)))
+    fig.colorbar(im, ax=ax, shrink=0.7, label="元/ha" if lang == "zh" else "yuan/ha")
+    ax.set_axis_off()
+    return _png(fig)
