@@ -6,13 +6,14 @@ import functools
 import io
 from collections.abc import Callable
 from functools import cache
-from typing import ParamSpec
+from typing import Any, ParamSpec
 
 import geopandas as gpd
 import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib import font_manager
+from matplotlib.colors import BoundaryNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
@@ -24,7 +25,7 @@ DPI = 150
 P = ParamSpec("P")
 
 
-STYLE = {"font.family": [FAMILY], "axes.unicode_minus": False, "font.size": 9, "axes.spines.top": False,
+STYLE: dict[str, Any] = {"font.family": [FAMILY], "axes.unicode_minus": False, "font.size": 9, "axes.spines.top": False,
          "axes.spines.right": False, "axes.titlesize": 10}
 
 
@@ -50,7 +51,7 @@ def _styled(draw: Callable[P, bytes]) -> Callable[P, bytes]:
 
     @functools.wraps(draw)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> bytes:
-        with matplotlib.rc_context(STYLE):
+        with matplotlib.rc_context(STYLE):  # type: ignore[arg-type]
             return draw(*args, **kwargs)
 
     return wrapper
@@ -119,13 +120,16 @@ def choropleth_pair(geo: gpd.GeoDataFrame, level: str, totals: pd.DataFrame, lan
     specs = [("gep", MONEY_SCALE[lang], f"GEP ({MONEY_UNIT[lang]})"),
              ("gep_per_km2", DENSITY_SCALE[lang], f"GEP/km² ({DENSITY_UNIT[lang]})")]
     for ax, (col, scale, title) in zip(axes, specs, strict=True):
-        values = shapes[col] / scale
-        k = min(5, max(1, values.nunique()))
-        bins = np.unique(np.nanquantile(values, np.linspace(0, 1, k + 1)))
-        shapes.assign(v=values).plot(column="v", ax=ax, cmap="YlGn", scheme=None, legend=True,
+        values = (shapes[col] / scale).to_numpy(dtype=float)
+        finite = values[np.isfinite(values)]
+        bins = np.unique(np.quantile(finite, np.linspace(0, 1, 6))) if finite.size else np.array([0.0, 1.0])
+        if len(bins) < 2:
+            bins = np.array([bins[0], bins[0] + 1.0])
+        norm = BoundaryNorm(bins, ncolors=256)  # quantile classes: outliers do not wash out the rest
+        shapes.assign(v=values).plot(column="v", ax=ax, cmap="YlGn", norm=norm, legend=True,
                                      edgecolor="#555555", linewidth=0.3 if len(shapes) < 300 else 0.05,
-                                     legend_kwds={"shrink": 0.6, "format": "{x:,.0f}"},
-                                     vmin=bins[0], vmax=bins[-1])
+                                     legend_kwds={"shrink": 0.6, "format": "{x:,.0f}", "ticks": bins},
+                                     missing_kwds={"color": "#eeeeee"})
         ax.set_title(plain(title))
         ax.set_axis_off()
     return _png(fig)

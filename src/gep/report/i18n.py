@@ -62,6 +62,8 @@ TEXT: dict[str, dict[str, str]] = {
     "regulating": {"zh": "调节服务", "en": "Regulating services"},
     "cultural": {"zh": "文化服务", "en": "Cultural services"},
     "gep": {"zh": "GEP", "en": "GEP"},
+    "composition": {"zh": "GEP 构成", "en": "Composition of GEP"},
+    "value_table": {"zh": "各指标价值量", "en": "Value by indicator"},
 }
 
 MONEY_UNIT = {"zh": "亿元", "en": "billion yuan"}
@@ -102,4 +104,16 @@ def quantity(value: float, unit: str, lang: str) -> tuple[str, str]:
 
 
 def percent(part: float, whole: float) -> str:
-    return f"{100 * part / whole:.2f}%" if whole else "—"
+    if not whole:
+        return "—"
+    share = 100 * part / whole
+    return "<0.01%" if 0 < share < 0.005 else f"{share:.2f}%"
+
+
+def price_unit_name(unit: str, lang: str) -> str:
+    """'yuan/m3' as 元/m³ (zh) or yuan/m³ (en)."""
+    if not unit.startswith("yuan/"):
+        return unit
+    per = unit.removeprefix("yuan/")
+    zh_name, en_name = UNIT_NAMES.get(per, (per, per))
+    return f"元/{zh_name}" if lang == "zh" else f"yuan/{en_name}"

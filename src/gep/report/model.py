@@ -16,10 +16,16 @@ from gep.accounting.accounts import Accounts
 from gep.accounting.catalogue import ECOSYSTEM_GROUPS, ECOSYSTEMS
 from gep.accounting.indicators import REGISTRY
 from gep.report import figures
-from gep.report.i18n import DENSITY_SCALE, DENSITY_UNIT, MONEY_UNIT, money, percent, quantity, t
+from gep.report.i18n import DENSITY_SCALE, DENSITY_UNIT, MONEY_UNIT, money, percent, price_unit_name, quantity, t
 
 CATEGORIES = ("material", "regulating", "cultural")
 TOP_N = 10
+
+
+@dataclass
+class Paragraph:
+    text: str
+    kind: str = "paragraph"
 
 
 @dataclass
@@ -31,6 +37,7 @@ class Table:
     note: str = ""
     numeric: tuple[int, ...] = ()  # right-aligned columns
     frame: pd.DataFrame | None = None  # the full data behind the table (for XLSX), unformatted
+    kind: str = "table"
 
 
 @dataclass
@@ -38,16 +45,32 @@ class Figure:
     id: str
     title: str
     png: bytes
+    kind: str = "figure"
 
 
 @dataclass
 class Section:
+    """A titled part of the report: paragraphs, tables and figures in reading order, then bullets."""
+
     id: str
     title: str
-    paragraphs: list[str] = field(default_factory=list)
-    tables: list[Table] = field(default_factory=list)
-    figures: list[Figure] = field(default_factory=list)
+    blocks: list[Paragraph | Table | Figure] = field(default_factory=list)
     bullets: list[str] = field(default_factory=list)
+
+    def add(self, *items: str | Table | Figure) -> None:
+        self.blocks += [Paragraph(i) if isinstance(i, str) else i for i in items]
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return [b.text for b in self.blocks if isinstance(b, Paragraph)]
+
+    @property
+    def tables(self) -> list[Table]:
+        return [b for b in self.blocks if isinstance(b, Table)]
+
+    @property
+    def figures(self) -> list[Figure]:
+        return [b for b in self.blocks if isinstance(b, Figure)]
 
 
 @dataclass
@@ -138,9 +161,10 @@ class _Builder:
             out.append((t("per_km2", lang), f"{self.gep / self.area / DENSITY_SCALE[lang]:,.2f} {DENSITY_UNIT[lang]}"))
         pop = self.stat("population")
         unit = "元/人" if lang == "zh" else "yuan/person"
-        out.append((t("per_capita", lang), f"{self.gep / pop:,.0f} {unit}" if pop else t("not_available", lang)))
+        missing = t("not_available", lang)
+        out.append((t("per_capita", lang), f"{self.gep / pop:,.0f} {unit}" if pop else f"{missing} (population)"))
         gdp = self.stat("gdp")
-        out.append((t("gep_gdp", lang), f"{self.gep / gdp:.2f}" if gdp else t("not_available", lang)))
+        out.append((t("gep_gdp", lang), f"{self.gep / gdp:.2f}" if gdp else f"{missing} (gdp)"))
         return out
 
     def summary(self) -> Section:
@@ -149,19 +173,27 @@ class _Builder:
         name = self.meta["region"]["name"] if lang == "zh" else self.meta["region"]["name_en"]
         reg = float(self.top[self.top["category"] == "regulating"]["value_yuan"].sum())
         if lang == "zh":
-            s.paragraphs.append(f"{name}{self.meta['year']}年生态系统生产总值(GEP)为{money(self.gep, lang)}亿元"
+            s.add(f"{name}{self.meta['year']}年生态系统生产总值(GEP)为{money(self.gep, lang)}亿元"
                                 f"（{self.meta['price_year']}年价格），其中调节服务{money(reg, lang)}亿元，"
                                 f"占{percent(reg, self.gep)}。核算覆盖{len(self.levels)}级区划，"
                                 f"各级结果逐级加总一致。")
         else:
-            s.paragraphs.append(f"The GEP of {name} in {self.meta['year']} was {money(self.gep, lang)} billion "
+            s.add(f"The GEP of {name} in {self.meta['year']} was {money(self.gep, lang)} billion "
                                 f"yuan at {self.meta['price_year']} prices; regulating services contributed "
                                 f"{money(reg, lang)} billion yuan ({percent(reg, self.gep)}). The accounts cover "
                                 f"{len(self.levels)} levels, each the exact sum of the level below.")
-        s.tables.append(self.composition_table())
-        s.figures.append(Figure("composition", t("values", lang).split("、")[-1].split(". ")[-1],
-                                figures.composition_chart(self.top, lang)))
+        s.add(self.category_table())
+        s.add(Figure("composition", t("composition", lang), figures.composition_chart(self.top, lang)))
         return s
+
+    def category_table(self) -> Table:
+        lang = self.lang
+        by = self.top.groupby("category")["value_yuan"].sum()
+        rows = [[t(c, lang), money(float(by.get(c, 0.0)), lang), percent(float(by.get(c, 0.0)), self.gep)]
+                for c in CATEGORIES]
+        rows.append([t("gep", lang), money(self.gep, lang), "100.00%"])
+        return Table("categories", t("composition", lang), [t("category", lang), self.money_col(), t("share", lang)],
+                     rows, numeric=(1, 2), frame=by.reset_index())
 
     def composition_table(self) -> Table:
         lang = self.lang
@@ -179,7 +211,7 @@ class _Builder:
                              percent(r.value_yuan, self.gep)])
                 frame_rows.append({"category": cat, "indicator": r.indicator, "value_yuan": r.value_yuan})
         rows.append([t("gep", lang), "", money(self.gep, lang), "100.00%"])
-        return Table("composition", t("values", lang), [t("category", lang), t("indicator", lang),
+        return Table("composition", t("value_table", lang), [t("category", lang), t("indicator", lang),
                      self.money_col(), t("share", lang)], rows, numeric=(2, 3), frame=pd.DataFrame(frame_rows))
 
     def overview(self) -> Section:
@@ -188,9 +220,9 @@ class _Builder:
         counts = self.acc.zones.groupby("level")["zone_code"].nunique()
         level_words = ", ".join(f"{t('level_' + lv, lang)} {counts.get(lv, 0)}" for lv in self.levels)
         if lang == "zh":
-            s.paragraphs.append(f"核算区域面积 {self.area:,.1f} km²（按像元中心规则栅格化统计），区划层级：{level_words}。")
+            s.add(f"核算区域面积 {self.area:,.1f} km²（按像元中心规则栅格化统计），区划层级：{level_words}。")
         else:
-            s.paragraphs.append(f"The accounted area is {self.area:,.1f} km² (pixel-centre rule); zones: {level_words}.")
+            s.add(f"The accounted area is {self.area:,.1f} km² (pixel-centre rule); zones: {level_words}.")
         eco = self.acc.ecosystems
         if not eco.empty:
             top_eco = eco[eco["level"] == self.top_level].copy()
@@ -199,7 +231,7 @@ class _Builder:
             total = float(groups.sum())
             rows = [[ECOSYSTEM_GROUPS[g][0 if lang == "zh" else 1], f"{a:,.1f}", percent(a, total)]
                     for g, a in groups.items()]
-            s.tables.append(Table("ecosystems", t("ecosystem", lang), [t("ecosystem", lang), t("area", lang),
+            s.add(Table("ecosystems", t("ecosystem", lang), [t("ecosystem", lang), t("area", lang),
                                   t("share", lang)], rows, numeric=(1, 2), frame=top_eco))
         return s
 
@@ -209,14 +241,14 @@ class _Builder:
         m, g = self.meta["method"], self.meta["grid"]
         name = m["name_zh"] if lang == "zh" else m["name_en"]
         if lang == "zh":
-            s.paragraphs += [
+            s.add(*[
                 f"核算方法：{name}（{m['id']}）。价值量 = 功能量 × 单价，单价按价格指数折算到{self.meta['price_year']}年。",
                 f"空间计算：所有栅格统一重采样到等积投影网格（分辨率 {g['resolution_m']:g} m，{g['width']}×{g['height']} 像元），"
                 "按像元中心规则归属到最低级区划，一次遍历完成全部指标的分区求和；上级区划为下级之和。",
                 "统计数据仅在较高层级发布时，按生态系统面积代理（如耕地面积、林地面积、水域面积）分配到下级，分配方式记录在核算表中。",
-            ]
+            ])
         else:
-            s.paragraphs += [
+            s.add(*[
                 f"Method: {name} ({m['id']}). Value = quantity × unit price; prices moved to "
                 f"{self.meta['price_year']} with the price index.",
                 f"All rasters are aligned onto one equal-area grid ({g['resolution_m']:g} m, {g['width']}×"
@@ -224,19 +256,24 @@ class _Builder:
                 "sums every indicator per zone, and upper levels are sums of the lower.",
                 "Statistics published only at coarser levels are allocated down by ecosystem-area proxies (farmland, "
                 "forest, water ...); the proxy is recorded in the accounts table.",
-            ]
+            ])
         rows = []
         for key, info in self.meta.get("inputs", {}).items():
             label = key.replace("layer:", "")
             status = t("synthetic" if info.get("synthetic") else "real", lang)
-            rows.append([label, status, str(info.get("source", ""))[:160]])
+            rows.append([label, status, " ".join(x for x in (str(info.get("source", "")), str(info.get("note", ""))) if x)])
         stats = pd.DataFrame(self.meta.get("statistics", []))
         if not stats.empty:
-            n_syn = int(stats["synthetic"].sum())
-            rows.append([("统计数据" if lang == "zh" else "statistics") + f" ({len(stats)})",
-                         f"{t('real', lang)} {len(stats) - n_syn} / {t('synthetic', lang)} {n_syn}",
-                         "; ".join(sorted({str(x)[:60] for x in stats["source"]}))[:300]])
-        s.tables.append(Table("inputs", t("input", lang), [t("input", lang), t("status", lang), t("source", lang)],
+            real = stats[~stats["synthetic"].astype(bool)]
+            label = "统计数据" if lang == "zh" else "statistics"
+            if len(real):
+                rows.append([f"{label} ({len(real)})", t("real", lang),
+                             "; ".join(sorted({str(x)[:90] for x in real["source"]}))])
+            if len(real) < len(stats):
+                rows.append([f"{label} ({len(stats) - len(real)})", t("synthetic", lang),
+                             "演示用估算值，每条注明估算方法（见核算表 metadata.json）" if lang == "zh" else
+                             "estimates, each with how it was made (metadata.json)"])
+        s.add(Table("inputs", t("input", lang), [t("input", lang), t("status", lang), t("source", lang)],
                               rows, frame=stats if not stats.empty else None))
         return s
 
@@ -251,10 +288,11 @@ class _Builder:
             q, unit = quantity(r.quantity, r.unit, lang)
             price = prices.loc[(r.indicator, r.sub_indicator)]
             p = price["unit_price"]
-            p_txt = f"{p:,.4g} {price['price_unit']}" if pd.notna(p) and r.unit != "yuan" else "—"
+            p_txt = f"{p:,.4g} {price_unit_name(str(price['price_unit']), lang)}" if pd.notna(p) and r.unit != "yuan" \
+                else "—"
             rows.append([indicator_name(r.indicator, lang), sub_name(r.indicator, r.sub_indicator,
                          r.sub_indicator_zh, lang), q, unit, p_txt, money(r.value_yuan, lang)])
-        s.tables.append(Table("quantities", t("quantities", lang),
+        s.add(Table("quantities", t("quantities", lang),
                               [t("indicator", lang), t("sub_indicator", lang), t("quantity", lang), t("unit", lang),
                                t("unit_price", lang), self.money_col()], rows, numeric=(2, 5), frame=grouped))
         return s
@@ -262,7 +300,7 @@ class _Builder:
     def values(self) -> Section:
         lang = self.lang
         s = Section("values", t("values", lang))
-        s.tables.append(self.composition_table())
+        s.add(self.composition_table())
         return s
 
     def levels_section(self) -> Section:
@@ -281,19 +319,19 @@ class _Builder:
                         for i, r in frame.iterrows()]
             num = (0, 3, 4, 5, 6, 7, 8)
             if len(totals) <= 20:
-                s.tables.append(Table(f"{level}-all", t("all_of", lang, level=word), cols, rows_of(totals),
+                s.add(Table(f"{level}-all", t("all_of", lang, level=word), cols, rows_of(totals),
                                       numeric=num, frame=totals))
                 if level == "county":
-                    s.figures.append(Figure("counties", t("all_of", lang, level=word),
+                    s.add(Figure("counties", t("all_of", lang, level=word),
                                             figures.zones_compared(totals, lang)))
             else:
                 n = TOP_N
-                s.tables.append(Table(f"{level}-top", t("top", lang, n=n, level=word), cols, rows_of(totals.head(n)),
+                s.add(Table(f"{level}-top", t("top", lang, n=n, level=word), cols, rows_of(totals.head(n)),
                                       numeric=num, frame=totals))
-                s.tables.append(Table(f"{level}-bottom", t("bottom", lang, n=n, level=word), cols,
+                s.add(Table(f"{level}-bottom", t("bottom", lang, n=n, level=word), cols,
                                       rows_of(totals.tail(n)), numeric=num))
                 dens = totals.sort_values("gep_per_km2", ascending=False).reset_index(drop=True)
-                s.tables.append(Table(f"{level}-density", t("top_density", lang, n=n, level=word), cols,
+                s.add(Table(f"{level}-density", t("top_density", lang, n=n, level=word), cols,
                                       rows_of(dens.head(n)), numeric=num))
         return s
 
@@ -316,12 +354,12 @@ class _Builder:
                          growth])
             frame.append({"year": int(acc.metadata["year"]), **cats, "gep": total})
             prev = total
-        s.paragraphs.append(f"{base}年价格" if lang == "zh" else f"at {base} prices")
+        s.add(f"{base}年价格" if lang == "zh" else f"at {base} prices")
         data = pd.DataFrame(frame)
-        s.tables.append(Table("years", t("years", lang), [t("year", lang), *(t(c, lang) for c in CATEGORIES),
+        s.add(Table("years", t("years", lang), [t("year", lang), *(t(c, lang) for c in CATEGORIES),
                               f"GEP({MONEY_UNIT[lang]})", t("growth", lang)], rows, numeric=(1, 2, 3, 4, 5),
                               frame=data))
-        s.figures.append(Figure("trend", t("years", lang), figures.trend_chart(data, lang)))
+        s.add(Figure("trend", t("years", lang), figures.trend_chart(data, lang)))
         return s
 
     def maps(self, density_png: bytes | None) -> Section:
@@ -332,10 +370,10 @@ class _Builder:
             for level in self.levels[1:]:
                 totals = self.zone_totals(level)
                 word = t("level_" + level, lang)
-                s.figures.append(Figure(f"map-{level}", f"{word} GEP",
+                s.add(Figure(f"map-{level}", f"{word} GEP",
                                         figures.choropleth_pair(geo, level, totals, lang)))
         if density_png:
-            s.figures.append(Figure("density", "价值密度 (元/ha)" if lang == "zh" else "Value density (yuan/ha)",
+            s.add(Figure("density", "价值密度 (元/ha)" if lang == "zh" else "Value density (yuan/ha)",
                                     density_png))
         return s
 
@@ -353,8 +391,8 @@ class _Builder:
                 value_txt = f"{value:g}"
             label = f"{p['id']}" + (f" {names[p['id']]}" if lang == "zh" and p["id"] in names else "")
             rows.append([label, value_txt, p["unit"], p["year"] or "", t("yes" if p["verified"] else "no", lang),
-                         str(p["source"])[:120]])
-        s.tables.append(Table("parameters", t("parameters", lang), [t("parameter", lang), t("value", lang),
+                         str(p["source"])])
+        s.add(Table("parameters", t("parameters", lang), [t("parameter", lang), t("value", lang),
                               t("unit", lang), t("year", lang), t("verified", lang), t("source", lang)], rows,
                               frame=pd.DataFrame(self.meta.get("parameters", []))))
         return s

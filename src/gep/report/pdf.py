@@ -10,7 +10,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from gep.report.fonts import font_path, plain
-from gep.report.model import Report, Table
+from gep.report.model import Paragraph, Report, Table
 
 GREEN = (46, 125, 91)
 MUTED = (95, 107, 100)
@@ -42,7 +42,7 @@ def _heading(pdf: _Document, text: str, size: float, color: tuple[int, int, int]
     pdf.ln(space)
     pdf.set_font(FONT, size=size)
     pdf.set_text_color(*color)
-    pdf.multi_cell(0, size * 0.5, plain(text))
+    pdf.multi_cell(0, size * 0.5, plain(text), align="L")
     pdf.set_text_color(0, 0, 0)
     pdf.set_font(FONT, size=10)
     pdf.ln(1)
@@ -50,7 +50,7 @@ def _heading(pdf: _Document, text: str, size: float, color: tuple[int, int, int]
 
 def _paragraph(pdf: _Document, text: str, size: float = 10) -> None:
     pdf.set_font(FONT, size=size)
-    pdf.multi_cell(0, size * 0.55, plain(text))
+    pdf.multi_cell(0, size * 0.55, plain(text), align="L")
     pdf.ln(1.5)
 
 
@@ -71,6 +71,11 @@ def _widths(table: Table, total: float) -> list[float]:
     return widths
 
 
+def _clip(text: str, limit: int = 220) -> str:
+    """Long cells (sources, notes) are cut in the PDF; the HTML and XLSX keep them whole."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _table(pdf: _Document, table: Table) -> None:
     _heading(pdf, table.title, 11, color=(31, 42, 36), space=2)
     size = 8 if len(table.columns) <= 6 else 7
@@ -86,7 +91,7 @@ def _table(pdf: _Document, table: Table) -> None:
         for r in table.rows:
             row = t.row()
             for c in r:
-                row.cell(plain(str(c)))
+                row.cell(_clip(plain(str(c))))
     pdf.set_font(FONT, size=10)
     if table.note:
         _paragraph(pdf, table.note, 8)
@@ -132,12 +137,13 @@ def render_pdf(report: Report, path: Path) -> None:
         if section.id in ("levels", "maps", "parameters"):
             pdf.add_page()
         _heading(pdf, section.title, 15, space=2 if i == 0 else 6)
-        for p in section.paragraphs:
-            _paragraph(pdf, p)
-        for tb in section.tables:
-            _table(pdf, tb)
-        for f in section.figures:
-            _figure(pdf, f.title, f.png)
+        for block in section.blocks:
+            if isinstance(block, Paragraph):
+                _paragraph(pdf, block.text)
+            elif isinstance(block, Table):
+                _table(pdf, block)
+            else:
+                _figure(pdf, block.title, block.png)
         for b in section.bullets:
             _paragraph(pdf, f"• {b}", 9)
     pdf.output(str(path))
