@@ -36,3 +36,19 @@ class RegionError(InputError):
 
 class MethodError(InputError):
     """A method profile that is unknown, malformed, or lacks a parameter an indicator needs."""
+
+
+class NotAuthenticated(GepError):
+    """No valid session or token: the caller must log in."""
+
+
+class PermissionDenied(GepError, PermissionError):
+    """The caller is known but their role may not do this."""
+
+
+class NotFound(GepError, LookupError):
+    """The thing asked for does not exist."""
+
+
+class Conflict(GepError):
+    """The request clashes with the current state (a duplicate name, a run already going)."""

@@ -1,0 +1,1 @@
+"""GEP accounting on the platform: regions and zones from region packages, accounting runs, stored accounts."""
