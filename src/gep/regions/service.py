@@ -55,7 +55,9 @@ def _zone_rows(region_id: int, frame: gpd.GeoDataFrame, levels: tuple[str, ...],
         cols = [f"{level}_code", f"{level}_name", *([parent] if parent else [])]
         merged = frame[[*cols, "geometry"]].dissolve(by=f"{level}_code", as_index=False, aggfunc="first")
         area = merged.geometry.area / 1e6
-        shapes = merged.geometry.simplify(SIMPLIFY_M.get(level, 50.0)).to_crs(4326)
+        # close the hairline gaps a union of generated polygons can leave, then simplify for the web map
+        closed = merged.geometry.buffer(1.0).buffer(-1.0)
+        shapes = closed.simplify(SIMPLIFY_M.get(level, 50.0)).to_crs(4326)
         for k, rec in enumerate(merged.itertuples(index=False)):
             geom = shapely.set_precision(shapes.iloc[k], 1e-5)
             yield {"region_id": region_id, "level": level, "code": getattr(rec, f"{level}_code"),

@@ -12,7 +12,11 @@ async function api(path, options = {}) {
 }
 const yi = (yuan) => (yuan / 1e8).toLocaleString(undefined, {minimumFractionDigits: 2, maximumFractionDigits: 2});
 const perKm2 = (yuan) => (yuan / 1e4).toLocaleString(undefined, {maximumFractionDigits: 1});
-const pct = (part, whole) => whole ? (100 * part / whole).toFixed(2) + "%" : "—";
+const pct = (part, whole) => {
+  if (!whole) return "—";
+  const share = 100 * part / whole;
+  return share > 0 && share < 0.005 ? "<0.01%" : share.toFixed(2) + "%";
+};
 function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) { if (k === "class") e.className = v; else e.setAttribute(k, v); }
