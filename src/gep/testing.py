@@ -104,7 +104,9 @@ class TinyRegion:
 
 
 _UNITS = {"dem": "m", "precipitation": "mm", "storm_precipitation": "mm", "evapotranspiration": "mm",
-          "vegetation_cover": "fraction", "npp": "gC/m2"}
+          "vegetation_cover": "fraction", "npp": "gC/m2", "reference_et": "mm", "soil_depth": "mm",
+          "pawc": "fraction", "rainfall_erosivity": "MJ·mm/(ha·h·a)", "soil_erodibility": "t·ha·h/(ha·MJ·mm)",
+          "sand": "%", "silt": "%", "clay": "%", "organic_matter": "%"}
 
 
 def write_raster(path: Path, array: np.ndarray, transform: Affine, crs: str | None, nodata: float | None) -> None:

@@ -149,6 +149,22 @@ LAYERS: dict[str, LayerSpec] = {
                   True, (0, 1)),
         LayerSpec("npp", "continuous", "gC/m2", "净初级生产力", "annual net primary production, carbon mass",
                   True, (0, 5000)),
+        LayerSpec("rainfall_erosivity", "continuous", "MJ·mm/(ha·h·a)", "降雨侵蚀力 R",
+                  "annual rainfall erosivity (RUSLE R); or give daily_precipitation", True, (0, 100000)),
+        LayerSpec("daily_precipitation", "continuous", "mm", "日降水量",
+                  "daily precipitation, one band per day of the year (R from the half-month model)", True, (0, 2000)),
+        LayerSpec("soil_erodibility", "continuous", "t·ha·h/(ha·MJ·mm)", "土壤可蚀性 K",
+                  "RUSLE K; or give sand, silt, clay and organic_matter", False, (0, 1)),
+        LayerSpec("sand", "continuous", "%", "砂粒含量", "sand content (coarse + fine), mass %", False, (0, 100)),
+        LayerSpec("silt", "continuous", "%", "粉粒含量", "silt content, mass %", False, (0, 100)),
+        LayerSpec("clay", "continuous", "%", "黏粒含量", "clay content, mass %", False, (0, 100)),
+        LayerSpec("organic_matter", "continuous", "%", "有机质含量", "soil organic matter, mass %", False, (0, 100)),
+        LayerSpec("reference_et", "continuous", "mm", "参考蒸散发", "annual reference evapotranspiration ET0",
+                  True, (0, 5000)),
+        LayerSpec("soil_depth", "continuous", "mm", "根系限制层深度", "depth to the root-restricting layer",
+                  False, (0, 100000)),
+        LayerSpec("pawc", "continuous", "fraction", "植物可利用水含量", "plant-available water content, 0-1",
+                  False, (0, 1)),
     ]
 }
 
@@ -158,6 +174,9 @@ LAYER_UNIT_SPELLINGS: dict[str, set[str]] = {
     "mm": {"mm", "mm/a", "mm/yr", "mm/year", "毫米"},
     "fraction": {"fraction", "1", "-", "0-1"},
     "gC/m2": {"gc/m2", "gc/m2/a", "gc/m2/yr", "g c m-2 a-1", "gc m-2 a-1"},
+    "MJ·mm/(ha·h·a)": {"mj·mm/(ha·h·a)", "mj mm ha-1 h-1 a-1", "mj*mm/(ha*h*a)", "mj·mm·ha⁻¹·h⁻¹·a⁻¹"},
+    "t·ha·h/(ha·MJ·mm)": {"t·ha·h/(ha·mj·mm)", "t ha h ha-1 mj-1 mm-1", "t*ha*h/(ha*mj*mm)"},
+    "%": {"%", "percent", "pct"},
 }
 
 

@@ -71,6 +71,13 @@ class Region:
         entry = self.layers[name]
         return continuous_layer(LayerSource(entry.path(self.root, year), entry.band, False), self.grid)
 
+    def bands(self, name: str, year: int) -> list[da.Array]:
+        """Every band of a multi-band layer (e.g. daily precipitation), each lazily on the grid."""
+        path = self.layers[name].path(self.root, year)
+        with rasterio.open(path) as src:
+            count = src.count
+        return [continuous_layer(LayerSource(path, b, False), self.grid) for b in range(1, count + 1)]
+
     def ecosystem_index(self, year: int) -> tuple[da.Array, list[str]]:
         """Per-pixel index into the returned list of ecosystem ids; len(list) means 'no class'."""
         ids = sorted(set(self.ecosystem_codes.values()), key=list(ECOSYSTEMS).index)

@@ -22,7 +22,7 @@ from dask.callbacks import Callback
 import gep
 from gep.accounting.accounts import Accounts
 from gep.accounting.context import ClassValues, PixelContext, ZoneContext
-from gep.accounting.indicators import REGISTRY
+from gep.accounting.indicators import REGISTRY, indicator_class
 from gep.accounting.indicators.base import Indicator, Skip, SubQuantity
 from gep.accounting.methods import MethodProfile
 from gep.accounting.region import Region
@@ -72,7 +72,10 @@ def check_profile(profile: MethodProfile) -> list[type[Indicator]]:
     for ind_id in profile.indicators:
         if ind_id not in REGISTRY:
             raise MethodError(f"method {profile.id} lists unknown indicator {ind_id!r}; known: {', '.join(REGISTRY)}")
-        cls = REGISTRY[ind_id]
+        try:
+            cls = indicator_class(ind_id, profile.variants.get(ind_id))
+        except KeyError as exc:
+            raise MethodError(f"method {profile.id}: {exc.args[0]}") from None
         for p in cls.SPEC.parameters:
             param = profile.param(cls.SPEC.param_id(p.name))
             if param.unit != p.unit:

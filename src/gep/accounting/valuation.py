@@ -32,6 +32,8 @@ def unit_price(sub: SubQuantity, profile: MethodProfile, year: int, price_year: 
     if sub.value_factor is not None:  # prices from the region's statistics, quoted in the accounting year
         factor = index.factor(year, price_year, f"{out.id} prices of {year}")
         return Price(None, f"yuan/{out.unit}", "region statistics", False, out.price or ""), sub.value_factor * factor
+    if out.price == "":  # a physical quantity reported for reference, valued through other sub-indicators
+        return Price(0.0, "", "not valued separately", True, ""), pd.Series(0.0, index=sub.quantity.index)
     if out.price is None:  # the quantity is already an output value in yuan of the accounting year
         factor = index.factor(year, price_year, f"{out.id} output value of {year}")
         return Price(factor, "yuan/yuan", "current prices, deflated by the price index", index.verified,

@@ -288,8 +288,8 @@ class _Builder:
             q, unit = quantity(r.quantity, r.unit, lang)
             price = prices.loc[(r.indicator, r.sub_indicator)]
             p = price["unit_price"]
-            p_txt = f"{p:,.4g} {price_unit_name(str(price['price_unit']), lang)}" if pd.notna(p) and r.unit != "yuan" \
-                else "—"
+            priced = pd.notna(p) and r.unit != "yuan" and str(price["price_unit"])
+            p_txt = f"{p:,.4g} {price_unit_name(str(price['price_unit']), lang)}" if priced else "—"
             rows.append([indicator_name(r.indicator, lang), sub_name(r.indicator, r.sub_indicator,
                          r.sub_indicator_zh, lang), q, unit, p_txt, money(r.value_yuan, lang)])
         s.add(Table("quantities", t("quantities", lang),

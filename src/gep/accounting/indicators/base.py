@@ -41,7 +41,11 @@ class ParamSpec:
 
 @dataclass(frozen=True)
 class OutputSpec:
-    """A sub-indicator: one physical quantity and the parameter that prices it (None: already yuan)."""
+    """A sub-indicator: one physical quantity and the parameter that prices it.
+
+    price None: the quantity is already an output value in yuan; price "": shown for reference, not valued
+    (its value is carried by sibling sub-indicators, e.g. soil retained vs. avoided sedimentation).
+    """
 
     id: str
     name_zh: str

@@ -70,6 +70,7 @@ class MethodProfile:
     parameters: dict[str, Parameter]
     price_index: PriceIndex
     files: tuple[str, ...] = field(default=())
+    variants: dict[str, str] = field(default_factory=dict)  # indicator id -> alternative method
 
     def param(self, pid: str) -> Parameter:
         try:
@@ -158,4 +159,6 @@ def load_profile(name_or_path: str) -> MethodProfile:
         parameters=params,
         price_index=index,
         files=(*(parent.files if parent else ()), where),
+        variants={**(parent.variants if parent else {}),
+                  **{str(k): str(v) for k, v in head.get("variants", {}).items()}},
     )
