@@ -448,8 +448,34 @@ def _synthetic_layers(terrain: Terrain, rng: np.random.Generator) -> dict[str, n
         f"evapotranspiration_{YEAR}": _et_map(eco, terrain, rng, evapotranspiration_mm(published)),
         f"vegetation_cover_{YEAR}": _cover_map(eco, terrain, rng),
         f"npp_{YEAR}": _npp_map(eco, terrain, rng),
+        f"rainfall_erosivity_{YEAR}": _erosivity_map(precipitation, terrain),
+        **_texture_maps(eco, terrain, rng),
     }
     return layers
+
+
+def _erosivity_map(precipitation: npt.NDArray[np.float32], t: Terrain) -> npt.NDArray[np.float32]:
+    """R from annual precipitation with the Renard & Freimund (1994) relation R = 0.0483·P^1.61 (P > 850 mm).
+
+    A published relation for annual data, used here because the demo has no daily rainfall; the result
+    is as synthetic as the precipitation field it comes from.
+    """
+    p = np.clip(precipitation.astype(np.float64), 0.0, None)
+    return _finish(0.0483 * p**1.61, t.mask)
+
+
+def _texture_maps(eco: UInt8Array, t: Terrain, rng: np.random.Generator) -> dict[str, npt.NDArray[np.float32]]:
+    """Sand, silt, clay and organic matter (mass %) of red and yellow soils: plausible ranges with smooth
+    noise, coarser on steep slopes and more organic under forest (not survey data)."""
+    noise = smooth_noise(rng, t.mask.shape, 6000 / t.resolution)
+    sand = np.clip(38.0 + 8.0 * t.slope_z + 6.0 * noise, 15.0, 70.0)
+    clay = np.clip(30.0 - 5.0 * t.slope_z - 4.0 * noise, 10.0, 50.0)
+    silt = 100.0 - sand - clay
+    om = np.clip(_per_class(eco, {"forest": 3.5, "shrub": 2.5, "grassland": 2.2, "cropland": 2.0, "marsh": 4.0,
+                                  "urban": 1.0, "bare": 0.5})
+                 * (1.0 + 0.15 * smooth_noise(rng, t.mask.shape, 4000 / t.resolution)), 0.1, 10.0)
+    return {"sand": _finish(sand, t.mask), "silt": _finish(silt, t.mask), "clay": _finish(clay, t.mask),
+            "organic_matter": _finish(om, t.mask)}
 
 
 def _scores(t: Terrain, rng: np.random.Generator) -> dict[str, FloatArray]:
@@ -821,6 +847,17 @@ def _layer_blocks(published: pd.DataFrame) -> dict[str, dict[str, Any]]:
             "source": f"synthetic: {plausible}, with smooth noise",
             "note": "forest ~550-750, shrub ~400, grassland ~350, cropland ~450, urban ~80, water 0 gC/m2/a",
         },
+        "rainfall_erosivity": {
+            "file": "rasters/rainfall_erosivity_{year}.tif", "unit": "MJ·mm/(ha·h·a)", "synthetic": True,
+            "source": ("synthetic: R = 0.0483·P^1.61 (Renard & Freimund 1994, annual-precipitation relation) "
+                       "applied to the synthetic precipitation"),
+            "note": "no daily rainfall in the demo; give daily_precipitation to use the half-month model",
+        },
+        **{name: {
+            "file": f"rasters/{name}.tif", "unit": "%", "synthetic": True,
+            "source": "synthetic: plausible ranges of red/yellow soils with smooth noise, not survey data",
+            "note": "K is computed from these by EPIC with Zhang's correction",
+        } for name in ("sand", "silt", "clay", "organic_matter")},
     }
 
 
