@@ -276,6 +276,14 @@ def user_create(
     console.print(f"user [bold]{username}[/bold] ({role}) created")
 
 
+def _mount_invest() -> None:
+    from gep.invest.cli import invest_app
+
+    app.add_typer(invest_app, name="invest", help="Run InVEST datastacks with gep (InVEST-compatible outputs).")
+
+
+_mount_invest()
+
 region_app = typer.Typer(help="Regions on the platform.")
 app.add_typer(region_app, name="region")
 

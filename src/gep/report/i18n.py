@@ -64,6 +64,7 @@ TEXT: dict[str, dict[str, str]] = {
     "gep": {"zh": "GEP", "en": "GEP"},
     "composition": {"zh": "GEP 构成", "en": "Composition of GEP"},
     "value_table": {"zh": "各指标价值量", "en": "Value by indicator"},
+    "quantity_table": {"zh": "功能量与单价", "en": "Quantities and unit prices"},
 }
 
 MONEY_UNIT = {"zh": "亿元", "en": "billion yuan"}
@@ -73,7 +74,7 @@ DENSITY_SCALE = {"zh": 1e4, "en": 1e6}
 
 UNIT_NAMES = {
     "m3": ("m³", "m³"), "t": ("t", "t"), "kWh": ("kW·h", "kWh"), "yuan": ("元", "yuan"), "m2": ("m²", "m²"),
-    "person-time": ("人次", "visits"), "1e18 ions": ("10¹⁸个", "10¹⁸ ions"),
+    "person-time": ("人次", "visits"), "1e18 ions": ("10^18个", "10^18 ions"),
 }
 
 
@@ -90,6 +91,8 @@ def money(yuan: float, lang: str, digits: int = 2) -> str:
 def quantity(value: float, unit: str, lang: str) -> tuple[str, str]:
     """A quantity scaled for reading (万/亿 in Chinese, thousand/million/billion in English) and its unit."""
     zh_name, en_name = UNIT_NAMES.get(unit, (unit, unit))
+    if unit.startswith("1e"):  # already scaled (10^18 ions): no further prefix
+        return f"{value:,.2f}", zh_name if lang == "zh" else en_name
     if value == 0 or not math.isfinite(value):
         return ("0" if value == 0 else "—"), (zh_name if lang == "zh" else en_name)
     if lang == "zh":
@@ -116,4 +119,4 @@ def price_unit_name(unit: str, lang: str) -> str:
         return unit
     per = unit.removeprefix("yuan/")
     zh_name, en_name = UNIT_NAMES.get(per, (per, per))
-    return f"元/{zh_name}" if lang == "zh" else f"yuan/{en_name}"
+    return f"元/{zh_name}" if lang == "zh" else f"yuan/{en_name.removesuffix('s') if per == 'person-time' else en_name}"

@@ -292,7 +292,7 @@ class _Builder:
             p_txt = f"{p:,.4g} {price_unit_name(str(price['price_unit']), lang)}" if priced else "—"
             rows.append([indicator_name(r.indicator, lang), sub_name(r.indicator, r.sub_indicator,
                          r.sub_indicator_zh, lang), q, unit, p_txt, money(r.value_yuan, lang)])
-        s.add(Table("quantities", t("quantities", lang),
+        s.add(Table("quantities", t("quantity_table", lang),
                               [t("indicator", lang), t("sub_indicator", lang), t("quantity", lang), t("unit", lang),
                                t("unit_price", lang), self.money_col()], rows, numeric=(2, 5), frame=grouped))
         return s

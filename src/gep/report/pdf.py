@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Any
 
 from fpdf import FPDF
 from fpdf.fonts import FontFace
@@ -54,21 +53,22 @@ def _paragraph(pdf: _Document, text: str, size: float = 10) -> None:
     pdf.ln(1.5)
 
 
-def _widths(table: Table, total: float) -> list[float]:
-    """Column widths in proportion to the longest cell of each column (bounded), summing to `total`."""
-    def width(v: Any) -> float:
-        s = str(v)
-        return sum(2.0 if ord(ch) > 0x2E80 else 1.0 for ch in s)
-    raw = [max([width(table.columns[i])] + [width(r[i]) for r in table.rows]) for i in range(len(table.columns))]
-    raw = [min(max(w, 4.0), 48.0) for w in raw]
-    widths = [w * total / sum(raw) for w in raw]
-    floor = 11.0  # mm: room for a few characters plus padding
-    short = [w < floor for w in widths]
-    if any(short):
-        spare = total - floor * sum(short)
-        rest = sum(w for w, s in zip(widths, short, strict=True) if not s)
-        widths = [floor if s else w * spare / rest for w, s in zip(widths, short, strict=True)]
-    return widths
+def _widths(pdf: _Document, table: Table, total: float) -> list[float]:
+    """Column widths (mm) from the rendered text: numbers keep their natural width so they never wrap;
+    only wide text columns (sources, names) give up room when the table is too wide for the page."""
+    pad = 2.4
+    natural = []
+    for i in range(len(table.columns)):
+        cells = [str(table.columns[i])] + [_clip(plain(str(r[i]))) for r in table.rows]
+        natural.append(min(max(pdf.get_string_width(c) for c in cells) + pad, 90.0))
+    if sum(natural) <= total:
+        return [w * total / sum(natural) for w in natural]
+    fixed = [i in table.numeric for i in range(len(natural))]
+    room = total - sum(w for w, f in zip(natural, fixed, strict=True) if f)
+    flexible = sum(w for w, f in zip(natural, fixed, strict=True) if not f)
+    if room <= 0 or flexible <= 0:
+        return [w * total / sum(natural) for w in natural]
+    return [w if f else max(w * room / flexible, 10.0) for w, f in zip(natural, fixed, strict=True)]
 
 
 def _clip(text: str, limit: int = 220) -> str:
@@ -81,7 +81,7 @@ def _table(pdf: _Document, table: Table) -> None:
     size = 8 if len(table.columns) <= 6 else 7
     pdf.set_font(FONT, size=size)
     align = tuple("RIGHT" if i in table.numeric else "LEFT" for i in range(len(table.columns)))
-    with pdf.table(col_widths=_widths(table, pdf.epw), text_align=align, line_height=size * 0.55,
+    with pdf.table(col_widths=_widths(pdf, table, pdf.epw), text_align=align, line_height=size * 0.55,
                    headings_style=FontFace(fill_color=HEAD_FILL, color=(31, 42, 36)),
                    borders_layout="HORIZONTAL_LINES", first_row_as_headings=True, repeat_headings=1,
                    padding=1) as t:

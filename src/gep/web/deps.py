@@ -22,7 +22,9 @@ def get_db(request: Request) -> Iterator[Session]:
         yield session
 
 
-Db = Annotated[Session, Depends(get_db)]
+# scope="function": the transaction commits before the response is sent (not after), so a client that gets
+# "201 Created" or a session cookie can rely on the change being stored.
+Db = Annotated[Session, Depends(get_db, scope="function")]
 
 
 def optional_principal(request: Request, db: Db) -> Principal | None:

@@ -1,0 +1,1 @@
+"""InVEST cross-check helpers (datasets, InVEST runner). See README.md."""

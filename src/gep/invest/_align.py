@@ -1,0 +1,125 @@
+"""pygeoprocessing.align_and_resize_raster_stack's 'intersection' grid, and GDAL 'near' warping onto it.
+
+The grid rule decides the output extent, so it is reproduced operation by operation (same float arithmetic):
+1. bounding box = intersection of every raster's box and every vector's box;
+2. its lower-left corner is moved onto the align raster's grid: n = int((bb − align_bb) / pixel) (truncation
+   toward zero, per axis, y with the negative pixel height), bb = n·pixel + align_bb;
+3. the size is int(|extent / pixel|), plus one unless the remainder is numpy.isclose to 0; the upper-right
+   corner becomes lower-left + size·pixel — so the grid is anchored at the snapped lower-left corner;
+4. gdal.Warp onto (minx, maxy) with that size, nearest neighbour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from affine import Affine
+from rasterio.crs import CRS
+from rasterio.warp import Resampling, reproject
+
+from gep.invest.errors import InvestCompatError
+
+BBox = list[float]  # [minx, miny, maxx, maxy]
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A target grid: transform, shape and CRS shared by every aligned raster."""
+
+    transform: Affine
+    width: int
+    height: int
+    crs: CRS | None
+
+
+def raster_bbox(transform: Affine, width: int, height: int) -> BBox:
+    """pygeoprocessing's raster bounding box, computed from the geotransform as it does."""
+    gt = transform.to_gdal()
+    xs = [gt[0], gt[0] + width * gt[1] + height * gt[2]]
+    ys = [gt[3], gt[3] + width * gt[4] + height * gt[5]]
+    return [min(xs), min(ys), max(xs), max(ys)]
+
+
+def intersect(boxes: Sequence[Sequence[float]]) -> BBox:
+    """Intersection of bounding boxes; empty intersections are an error, as in pygeoprocessing."""
+    out = [max(b[0] for b in boxes), max(b[1] for b in boxes), min(b[2] for b in boxes), min(b[3] for b in boxes)]
+    if out[0] > out[2] or out[1] > out[3]:
+        raise InvestCompatError(f"the input rasters and vectors do not overlap (intersection {out})")
+    return out
+
+
+def snap_lower_left(bbox: BBox, align_bbox: BBox, align_pixel: tuple[float, float]) -> BBox:
+    """Move minx/miny onto the align raster's grid by truncating the pixel count toward zero."""
+    out = list(bbox)
+    for index in (0, 1):
+        n_pixels = int((out[index] - align_bbox[index]) / float(align_pixel[index]))
+        out[index] = n_pixels * align_pixel[index] + align_bbox[index]
+    return out
+
+
+def grid_for_bbox(bbox: BBox, pixel: tuple[float, float], crs: CRS | None) -> Grid:
+    """pygeoprocessing.warp_raster's sizing of a bounding box, then GDAL's geotransform for it."""
+    bb = list(bbox)
+    x_size = int(abs(float(bb[2] - bb[0]) / pixel[0]))
+    y_size = int(abs(float(bb[3] - bb[1]) / pixel[1]))
+    if not np.isclose(abs(x_size * pixel[0]) - (bb[2] - bb[0]), 0.0):
+        x_size += 1
+    if not np.isclose(abs(y_size * pixel[1]) - (bb[3] - bb[1]), 0.0):
+        y_size += 1
+    x_size, y_size = max(x_size, 1), max(y_size, 1)
+    bb[2] = bb[0] + abs(pixel[0] * x_size)
+    bb[3] = bb[1] + abs(pixel[1] * y_size)
+    xres, yres = abs(pixel[0]), abs(pixel[1])
+    # gdalwarp -te/-tr: size = int((extent + res/2) / res), origin (minx, maxy)
+    width = int((bb[2] - bb[0] + xres / 2.0) / xres)
+    height = int((abs(bb[3] - bb[1]) + yres / 2.0) / yres)
+    return Grid(Affine(xres, 0.0, bb[0], 0.0, -yres, bb[3]), width, height, crs)
+
+
+def intersection_grid(rasters: Sequence[Path | str], vector_bboxes: Sequence[Sequence[float]], align_index: int,
+                      labels: Sequence[str]) -> Grid:
+    """The grid align_and_resize_raster_stack(..., 'intersection', raster_align_index=align_index) produces,
+    with the align raster's pixel size as target pixel size (what AWY passes)."""
+    boxes: list[BBox] = [list(b) for b in vector_bboxes]
+    crs_set: dict[str, CRS | None] = {}
+    infos = []
+    for path, label in zip(rasters, labels, strict=True):
+        try:
+            with rasterio.open(path) as src:
+                infos.append((src.transform, src.width, src.height))
+                crs_set[label] = src.crs
+        except rasterio.errors.RasterioIOError as exc:
+            raise InvestCompatError(f"{label}: cannot read raster {path}: {exc}") from exc
+    align_crs = crs_set[labels[align_index]]
+    other = [lbl for lbl, crs in crs_set.items() if crs != align_crs]
+    if other:
+        raise InvestCompatError(
+            f"unsupported: raster(s) {', '.join(other)} are not in the CRS of {labels[align_index]}; "
+            "reproject them first (this mode does not warp between projections)")
+    for transform, width, height in infos:
+        if transform.b != 0 or transform.d != 0:
+            raise InvestCompatError("unsupported: rotated rasters")
+        boxes.append(raster_bbox(transform, width, height))
+    bbox = intersect(boxes)
+    a_transform, a_width, a_height = infos[align_index]
+    align_pixel = (a_transform.a, a_transform.e)
+    bbox = snap_lower_left(bbox, raster_bbox(a_transform, a_width, a_height), align_pixel)
+    return grid_for_bbox(bbox, align_pixel, align_crs)
+
+
+def warp_to_grid(path: Path | str, grid: Grid) -> tuple[np.ndarray, float | None]:
+    """Nearest-neighbour warp of band 1 onto grid with GDAL's warper (as gdal.Warp 'near' does).
+
+    Pixels outside the source get its nodata, or 0 when it has none (GDAL's default initialisation).
+    """
+    with rasterio.open(path) as src:
+        nodata = src.nodata
+        out = np.full((grid.height, grid.width), 0 if nodata is None else nodata, dtype=src.dtypes[0])
+        reproject(source=rasterio.band(src, 1), destination=out, src_transform=src.transform, src_crs=src.crs,
+                  src_nodata=nodata, dst_transform=grid.transform, dst_crs=grid.crs or src.crs, dst_nodata=nodata,
+                  resampling=Resampling.nearest)
+    return out, nodata

@@ -1,0 +1,110 @@
+"""Raster reading, InVEST's nodata test, LULC reclassification and atomic GeoTIFF writing."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import rasterio
+from affine import Affine
+from rasterio.crs import CRS
+
+from gep.invest.errors import InvestCompatError
+
+# InVEST's GeoTIFF options (pygeoprocessing's default creation tuple): tiled 256², LZW, BigTIFF.
+GTIFF_OPTIONS: dict[str, Any] = {
+    "driver": "GTiff", "tiled": True, "blockxsize": 256, "blockysize": 256, "compress": "lzw", "bigtiff": "YES",
+}
+
+
+@dataclass(frozen=True)
+class Band:
+    """One raster band in memory with the georeferencing InVEST's steps carry along."""
+
+    data: np.ndarray
+    nodata: float | None
+    transform: Affine
+    crs: CRS | None
+
+    @property
+    def pixel_area(self) -> float:
+        """|pixel width × height| in CRS units², as InVEST uses for per-hectare totals."""
+        return abs(self.transform.a * self.transform.e)
+
+
+def read_band(path: Path | str, label: str) -> Band:
+    """Read band 1; a missing or unreadable file names the arg it came from."""
+    try:
+        with rasterio.open(path) as src:
+            return Band(src.read(1), src.nodata, src.transform, src.crs)
+    except rasterio.errors.RasterioIOError as exc:
+        raise InvestCompatError(f"{label}: cannot read raster {path}: {exc}") from exc
+
+
+def equals_nodata(array: np.ndarray, nodata: float | None) -> np.ndarray:
+    """pygeoprocessing's nodata test: exact for integers, numpy.isclose (NaN-aware) for floats.
+
+    The tolerance matters for exactness: a float value within isclose's tolerance of nodata is nodata to InVEST.
+    """
+    if nodata is None:
+        return np.zeros(array.shape, dtype=bool)
+    if np.issubdtype(array.dtype, np.integer):
+        return np.asarray(array == nodata)
+    return np.isclose(array, nodata, equal_nan=True)
+
+
+def reclassify(lulc: Band, table: Mapping[int, float], out_nodata: float, table_name: str,
+               column: str = "lucode") -> np.ndarray:
+    """Map LULC codes to float32 values; LULC nodata -> out_nodata; unknown codes are an error, as in InVEST."""
+    data = lulc.data
+    nodata_mask = equals_nodata(data, lulc.nodata)
+    codes = np.unique(data[~nodata_mask])
+    missing = sorted(int(c) for c in codes if int(c) not in table)
+    if missing:
+        raise InvestCompatError(
+            f"Values in the LULC raster were found that are not represented under the '{column}' key column "
+            f"of the {table_name} table. The missing values found in the LULC raster but not the table are: "
+            f"{missing}")
+    out = np.full(data.shape, out_nodata, dtype=np.float32)
+    if codes.size:
+        keys = np.asarray(codes)
+        values = np.asarray([table[int(c)] for c in codes], dtype=np.float32)
+        index = np.searchsorted(keys, data[~nodata_mask])
+        out[~nodata_mask] = values[index]
+    return out
+
+
+def write_float32(path: Path, data: np.ndarray, nodata: float, transform: Affine, crs: CRS | None) -> Path:
+    """Write a float32 GeoTIFF atomically: a temp file in the same folder, then rename over the target."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tif", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        height, width = data.shape
+        profile = dict(GTIFF_OPTIONS, width=width, height=height, count=1, dtype="float32",
+                       nodata=nodata, transform=transform, crs=crs)
+        with rasterio.open(tmp, "w", **profile) as dst:
+            dst.write(data.astype(np.float32, copy=False), 1)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Write a text file atomically (temp file + rename), UTF-8 with the newlines given."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(tmp_name, path)
+    finally:
+        Path(tmp_name).unlink(missing_ok=True)
+    return path

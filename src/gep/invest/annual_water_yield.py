@@ -1,0 +1,251 @@
+"""InVEST 3.20 Annual Water Yield (natcap.invest.annual_water_yield), reimplemented.
+
+Inputs are aligned as InVEST does (see `_align`): the intersection of the five rasters and the watersheds'
+bounding box, snapped to the LULC grid, LULC pixel size, nearest neighbour. Per pixel (Zhang/Fu):
+PET = Kc·ET0; AWC = min(root, soil)·PAWC; ω = min(Z·AWC/P + 1.25, 5);
+vegetated: AET/P = min(PET/P, 1 + PET/P − (1 + (PET/P)^ω)^(1/ω)); otherwise AET/P = min(PET, P)/P;
+fractp is nodata (−1) where P == 0 or any input is nodata; Y = (1 − fractp)·P; AET = fractp·P.
+The arithmetic follows InVEST's order and dtypes (float32 where its rasters are float32) so pixels match.
+Per (sub)watershed: means over pixel centres, wyield_vol = wyield_mn · polygon area / 1000, and the
+optional scarcity (demand) and hydropower valuation fields, written as InVEST's CSV.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import rasterio
+
+from gep.invest._align import Grid, intersection_grid, warp_to_grid
+from gep.invest._common import as_float, raster_map
+from gep.invest._raster import Band, equals_nodata, reclassify, write_float32, write_text
+from gep.invest._table import read_table
+from gep.invest._zonal import ZoneStat, zonal_stats, zone_masks
+from gep.invest.errors import InvestCompatError
+from gep.invest.spec import ModelSpec, is_set, suffix, with_suffix
+
+OUT_NODATA = -1.0
+RASTER_ARGS = ("eto_path", "precipitation_path", "depth_to_root_rest_layer_path", "pawc_path", "lulc_path")
+VALUATION_COLUMNS = ("efficiency", "fraction", "height", "kw_price", "cost", "time_span", "discount")
+
+
+def fractp(kc: np.ndarray, eto: np.ndarray, precip: np.ndarray, root: np.ndarray, soil: np.ndarray,
+           pawc: np.ndarray, veg: np.ndarray, nodata: Mapping[str, float | None], z: float) -> np.ndarray:
+    """AET/P per pixel (float32, −1 = nodata), the same operations in the same order and dtypes as InVEST.
+
+    nodata holds the aligned inputs' nodata under 'eto', 'precip', 'depth_root', 'pawc'.
+    """
+    valid = (~equals_nodata(kc, OUT_NODATA) & ~equals_nodata(root, OUT_NODATA) & ~equals_nodata(veg, OUT_NODATA)
+             & ~equals_nodata(precip, 0))
+    for key, array in (("eto", eto), ("precip", precip), ("depth_root", soil), ("pawc", pawc)):
+        if nodata[key] is not None:
+            valid &= ~equals_nodata(array, nodata[key])
+    k, e, p = kc[valid], eto[valid], precip[valid]
+    r, s, w = root[valid], soil[valid], pawc[valid]
+    phi = (k * e) / p
+    pet = k * e
+    awc = np.where(r < s, r, s) * w
+    omega = ((awc / p) * z) + 1.25
+    omega[omega > 5] = 5  # InVEST caps ω at 5
+    aet_p = (1 + (pet / p)) - ((1 + (pet / p) ** omega) ** (1 / omega))
+    veg_result = np.where(phi < aet_p, phi, aet_p)
+    nonveg = k * e
+    over = p < k * e
+    nonveg[over] = p[over]
+    nonveg_fract = nonveg / p
+    out = np.full(valid.shape, OUT_NODATA, dtype=np.float32)
+    out[valid] = np.where(veg[valid] == 1, veg_result, nonveg_fract)
+    return out
+
+
+def _read_watersheds(path: str, id_field: str, label: str, crs: Any) -> gpd.GeoDataFrame:
+    """The (sub)watershed polygons, in file order; they must share the LULC's CRS, as InVEST requires."""
+    try:
+        frame = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises several error types for unreadable vectors
+        raise InvestCompatError(f"{label}: cannot read vector {path}: {exc}") from exc
+    names = {str(c).lower(): c for c in frame.columns if c != frame.geometry.name}
+    if id_field not in names:
+        raise InvestCompatError(f"{label} ({path}): missing field {id_field}")
+    if crs is not None and frame.crs is not None and not frame.crs.equals(crs):
+        raise InvestCompatError(f"unsupported: {label} is not in the CRS of lulc_path (InVEST requires one CRS)")
+    if names[id_field] != id_field:
+        frame = frame.rename(columns={names[id_field]: id_field})
+    return frame
+
+
+def _dbf(value: float | None) -> float | None:
+    """A value as InVEST reads it back from its shapefile field (width 24, 11 decimals)."""
+    return None if value is None else float(f"{value:.11f}")
+
+
+def _ws_table(frame: gpd.GeoDataFrame, stats: Mapping[str, list[ZoneStat]], valuation: pd.DataFrame | None,
+              id_field: str) -> list[dict[str, Any]]:
+    """The attribute rows InVEST adds to each (sub)watershed: means, volume, scarcity, valuation."""
+    rows = []
+    for i, geom in enumerate(frame.geometry):
+        row: dict[str, Any] = {}
+        for key in ("precip_mn", "PET_mn", "AET_mn", "wyield_mn"):
+            row[key] = _dbf(stats[key][i].mean)
+        row["wyield_vol"] = None
+        if row["wyield_mn"] is not None and geom is not None:
+            row["wyield_vol"] = _dbf(row["wyield_mn"] * geom.area / 1000)
+        if "demand" in stats:
+            demand = stats["demand"][i]
+            row["consum_vol"] = _dbf(demand.total) if demand.count > 0 else None
+            row["consum_mn"] = _dbf(demand.mean)
+            row["rsupply_vl"] = row["rsupply_mn"] = None
+            if row["wyield_mn"] is not None and row["consum_mn"] is not None:
+                row["rsupply_vl"] = _dbf(row["wyield_vol"] - row["consum_vol"])
+                row["rsupply_mn"] = _dbf(row["wyield_mn"] - row["consum_mn"])
+        if valuation is not None:
+            row["hp_energy"] = row["hp_val"] = None
+            if row.get("rsupply_vl") is not None:
+                ws = int(frame[id_field].iloc[i])
+                v = valuation.loc[ws]
+                energy = v["efficiency"] * v["fraction"] * v["height"] * row["rsupply_vl"] * 0.00272
+                ratio = 1 / (1 + v["discount"] / 100)
+                dsum = (1 - math.pow(ratio, v["time_span"])) / (1 - ratio) if ratio != 1 else 0  # as InVEST
+                row["hp_energy"] = _dbf(float(energy))
+                row["hp_val"] = _dbf(float((v["kw_price"] * energy - v["cost"]) * dsum))
+        rows.append(row)
+    return rows
+
+
+def _csv_cell(value: Any) -> str:
+    """GDAL's CSV writer as InVEST's convert_vector_to_csv produces it from the shapefile."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return f'"{int(value)}"'
+    if isinstance(value, int | np.integer):
+        return f'"{int(value)}"'
+    if isinstance(value, float | np.floating):
+        return f"{float(value):.15f}"
+    text = str(value)
+    if any(c in text for c in ',"\n\r') or _looks_numeric(text):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _csv(frame: gpd.GeoDataFrame, rows: Sequence[Mapping[str, Any]]) -> str:
+    """Original attribute fields (names cut to the shapefile's 10 characters), then InVEST's fields."""
+    originals = [c for c in frame.columns if c != frame.geometry.name]
+    added = list(rows[0]) if rows else []
+    header = [str(c)[:10] for c in originals] + added
+    lines = [",".join(header)]
+    for i, row in enumerate(rows):
+        cells = [_csv_cell(frame[c].iloc[i]) for c in originals]
+        cells += ["" if row[k] is None else f"{row[k]:.11f}" for k in added]
+        lines.append(",".join(cells))
+    return "\n".join(lines) + "\n"
+
+
+def run(args: Mapping[str, Any], workspace: Path) -> dict[str, Path]:
+    """Run AWY into workspace: per-pixel rasters and the (sub)watershed tables under InVEST's names."""
+    sfx = suffix(args)
+    z = as_float(args, "seasonality_constant")
+    if not z > 0:
+        raise InvestCompatError(f"seasonality_constant must be > 0, got {z:g}")
+    bio = read_table(args["biophysical_table_path"], "biophysical_table_path", "lucode",
+                     ("lulc_veg", "root_depth", "kc"))
+    bad_veg = sorted(int(k) for k, v in bio["lulc_veg"].items() if v not in (0, 1))
+    if bad_veg:
+        raise InvestCompatError(f"biophysical_table_path: lulc_veg must be 0 or 1 (lucode {bad_veg})")
+    demand_df = valuation = None
+    if is_set(args.get("valuation_table_path")) and not is_set(args.get("demand_table_path")):
+        raise InvestCompatError("demand_table_path is required when valuation_table_path is given")
+    if is_set(args.get("demand_table_path")):
+        demand_df = read_table(args["demand_table_path"], "demand_table_path", "lucode", ("demand",))
+    if is_set(args.get("valuation_table_path")):
+        valuation = read_table(args["valuation_table_path"], "valuation_table_path", "ws_id", VALUATION_COLUMNS)
+
+    with rasterio.open(args["lulc_path"]) as src:
+        lulc_crs = src.crs
+    if lulc_crs is not None and not lulc_crs.is_projected:
+        raise InvestCompatError("lulc_path must be in a projected coordinate system (metres)")
+    sheds = [("ws_id", _read_watersheds(args["watersheds_path"], "ws_id", "watersheds_path", lulc_crs),
+              "watershed_results_wyield.csv")]
+    if is_set(args.get("sub_watersheds_path")):
+        sheds.append(("subws_id", _read_watersheds(args["sub_watersheds_path"], "subws_id", "sub_watersheds_path",
+                                                   lulc_crs), "subwatershed_results_wyield.csv"))
+    if valuation is not None:
+        missing = sorted({int(x) for x in sheds[0][1]["ws_id"]} - {int(x) for x in valuation.index})
+        if missing:
+            raise InvestCompatError(
+                "The following `ws_id`s exist in the watershed vector file but are not found in the valuation "
+                f"table. Check your valuation table to see if they are missing: \"{', '.join(map(str, missing))}\"")
+
+    ws_bbox = [float(b) for b in sheds[0][1].total_bounds]
+    grid = intersection_grid([args[k] for k in RASTER_ARGS], [ws_bbox], RASTER_ARGS.index("lulc_path"),
+                             RASTER_ARGS)
+    aligned = {k: warp_to_grid(args[k], grid) for k in RASTER_ARGS}
+    eto, eto_nd = aligned["eto_path"]
+    precip, precip_nd = aligned["precipitation_path"]
+    soil, soil_nd = aligned["depth_to_root_rest_layer_path"]
+    pawc, pawc_nd = aligned["pawc_path"]
+    lulc = Band(*aligned["lulc_path"], grid.transform, grid.crs)
+
+    kc = reclassify(lulc, bio["kc"].to_dict(), OUT_NODATA, "Biophysical")
+    root_table = {k: (bio.at[k, "root_depth"] if bio.at[k, "lulc_veg"] == 1 else 1.0) for k in bio.index}
+    root = reclassify(lulc, root_table, OUT_NODATA, "Biophysical")
+    veg = reclassify(lulc, bio["lulc_veg"].to_dict(), OUT_NODATA, "Biophysical")
+
+    pet = raster_map(np.multiply, [(eto, eto_nd), (kc, OUT_NODATA)], OUT_NODATA, equals_nodata)
+    fp = fractp(kc, eto, precip, root, soil, pawc, veg,
+                {"eto": eto_nd, "precip": precip_nd, "depth_root": soil_nd, "pawc": pawc_nd}, z)
+    wyield = raster_map(lambda f, p: (1 - f) * p, [(fp, OUT_NODATA), (precip, precip_nd)], OUT_NODATA,
+                        equals_nodata)
+    aet = raster_map(np.multiply, [(fp, OUT_NODATA), (precip, precip_nd)], OUT_NODATA, equals_nodata)
+
+    out: dict[str, Path] = {}
+    per_pixel = workspace / "output" / "per_pixel"
+    for key, data in (("fractp", fp), ("aet", aet), ("wyield", wyield)):
+        out[key] = write_float32(per_pixel / with_suffix(f"{key}.tif", sfx), data, OUT_NODATA, grid.transform,
+                                 grid.crs)
+
+    layers: dict[str, tuple[np.ndarray, float | None]] = {
+        "precip_mn": (precip, precip_nd), "PET_mn": (pet, OUT_NODATA), "AET_mn": (aet, OUT_NODATA),
+        "wyield_mn": (wyield, OUT_NODATA)}
+    if demand_df is not None:
+        layers["demand"] = (reclassify(lulc, demand_df["demand"].to_dict(), OUT_NODATA, "Demand"), OUT_NODATA)
+    for id_field, frame, name in sheds:
+        masks = zone_masks(list(frame.geometry), grid)
+        stats = {key: zonal_stats(data, nd, masks) for key, (data, nd) in layers.items()}
+        rows = _ws_table(frame, stats, valuation if id_field == "ws_id" else None, id_field)
+        key = name.removesuffix(".csv") + "_csv"
+        out[key] = write_text(workspace / "output" / with_suffix(name, sfx), _csv(frame, rows))
+    return out
+
+
+def aligned_grid(args: Mapping[str, Any]) -> Grid:
+    """The grid InVEST would align this run's rasters to (for checks and tests)."""
+    frame = gpd.read_file(args["watersheds_path"])
+    return intersection_grid([args[k] for k in RASTER_ARGS], [[float(b) for b in frame.total_bounds]],
+                             RASTER_ARGS.index("lulc_path"), RASTER_ARGS)
+
+
+SPEC = ModelSpec(
+    model_id="annual_water_yield",
+    pyname="natcap.invest.annual_water_yield",
+    run=run,
+    required=frozenset({"lulc_path", "depth_to_root_rest_layer_path", "precipitation_path", "pawc_path",
+                        "eto_path", "watersheds_path", "biophysical_table_path", "seasonality_constant"}),
+    optional=frozenset({"sub_watersheds_path", "demand_table_path", "valuation_table_path"}),
+    paths=frozenset({*RASTER_ARGS, "watersheds_path", "sub_watersheds_path", "biophysical_table_path",
+                     "demand_table_path", "valuation_table_path"}),
+)
