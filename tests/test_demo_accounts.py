@@ -16,7 +16,7 @@ from gep.cli import app
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("demo")
-    result = CliRunner().invoke(app, ["demo", "--workdir", str(work), "--resolution", "500"])
+    result = CliRunner().invoke(app, ["demo", "--workdir", str(work), "--resolution", "500", "--no-serve"])
     assert result.exit_code == 0, result.output
     return work
 

@@ -190,11 +190,11 @@ def test_cli_method_show_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_cli_indicators_json() -> None:
-    """`gep indicators --json` lists the 16 indicators with their full SPEC."""
+    """`gep indicators --json` lists the 17 indicators (soil retention included) with their full SPEC."""
     result = CliRunner().invoke(gep.cli.app, ["indicators", "--json"])
     assert result.exit_code == 0, result.output
     specs = json.loads(result.output)
-    assert len(specs) == 16
+    assert len(specs) == 17
     assert [s["id"] for s in specs] == list(REGISTRY)
     for s, cls in zip(specs, REGISTRY.values(), strict=True):
         want = json.loads(json.dumps(asdict(cls.SPEC), ensure_ascii=False))  # tuples -> lists

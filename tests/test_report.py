@@ -28,7 +28,7 @@ SECTIONS = ["summary", "overview", "method", "quantities", "values", "levels", "
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo command, which also writes the report in zh and en in all three formats."""
     work = tmp_path_factory.mktemp("demo-report")
-    result = CliRunner().invoke(app, ["demo", "--workdir", str(work), "--resolution", "1000"])
+    result = CliRunner().invoke(app, ["demo", "--workdir", str(work), "--resolution", "1000", "--no-serve"])
     assert result.exit_code == 0, result.output
     return work / "accounts" / "2019"
 

@@ -12,6 +12,7 @@ from gep.accounting.indicators.landscape_value import LandscapeValue
 from gep.accounting.indicators.material import Agriculture, AnimalHusbandry, Fishery, Forestry
 from gep.accounting.indicators.negative_ions import NegativeIons
 from gep.accounting.indicators.oxygen_release import OxygenRelease
+from gep.accounting.indicators.soil_retention import SoilRetention
 from gep.accounting.indicators.tourism import Tourism
 from gep.accounting.indicators.water_conservation import WaterConservation
 from gep.accounting.indicators.water_purification import WaterPurification
@@ -29,7 +30,7 @@ def register(cls: type[Indicator]) -> type[Indicator]:
 
 
 for _cls in (Agriculture, Forestry, AnimalHusbandry, Fishery, WaterSupply, Hydropower, WaterConservation,
-             FloodRegulation, AirPurification, WaterPurification, CarbonSequestration, OxygenRelease,
+             SoilRetention, FloodRegulation, AirPurification, WaterPurification, CarbonSequestration, OxygenRelease,
              ClimateRegulation, NegativeIons, Tourism, LandscapeValue):
     register(_cls)
 

@@ -1,0 +1,155 @@
+"""Soil retention (土壤保持): potential minus actual erosion, A = R·K·LS·(1 − C·P), valued as avoided
+reservoir sedimentation (dredging cost) and avoided nitrogen and phosphorus loss (METHODS.md §2.3).
+
+LS needs the whole DEM (flow routing is not local): it is computed once per DEM and grid with the terrain
+kernels and kept for the process; everything else stays lazy and joins the single zonal pass.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import dask.array as da
+import numpy as np
+
+from gep.accounting.catalogue import ECOSYSTEMS
+from gep.accounting.indicators import _rusle
+from gep.accounting.indicators.base import Indicator, IndicatorSpec, OutputSpec, ParamSpec, Skip, SubQuantity
+
+if TYPE_CHECKING:
+    from gep.accounting.context import PixelContext, ZoneContext
+    from gep.accounting.indicators.base import Layer
+
+WATER = ("lake", "reservoir", "river")
+_LS_CACHE: dict[tuple[object, ...], np.ndarray] = {}
+
+
+class SoilRetention(Indicator):
+    SPEC = IndicatorSpec(
+        id="soil_retention", name_zh="土壤保持", name_en="Soil retention", category="regulating",
+        outputs=(
+            OutputSpec("retained", "土壤保持量", "Soil retained", "t", ""),
+            OutputSpec("sediment", "减少泥沙淤积", "Avoided reservoir sedimentation", "m3",
+                       "soil_retention.dredging_cost"),
+            OutputSpec("nitrogen", "减少氮面源污染", "Avoided nitrogen loss", "t", "soil_retention.n_price"),
+            OutputSpec("phosphorus", "减少磷面源污染", "Avoided phosphorus loss", "t", "soil_retention.p_price"),
+        ),
+        layers=("ecosystem", "dem", "vegetation_cover"),
+        optional_layers=("rainfall_erosivity", "daily_precipitation", "soil_erodibility", "sand", "silt", "clay",
+                         "organic_matter"),
+        parameters=(
+            ParamSpec("c_factor", "植被覆盖与管理因子 C (生态系统.覆盖度等级)", "1", by_ecosystem=True),
+            ParamSpec("p_factor", "水土保持措施因子 P", "1", by_ecosystem=True),
+            ParamSpec("l_max", "坡长因子上限", "1"),
+            ParamSpec("erosive_threshold", "侵蚀性降雨阈值", "mm"),
+            ParamSpec("alpha_warm", "暖季 R 系数 α", "1"),
+            ParamSpec("alpha_cold", "冷季 R 系数 α", "1"),
+            ParamSpec("beta", "R 指数 β", "1"),
+            ParamSpec("warm_first_day", "暖季起始日序", "d"),
+            ParamSpec("warm_last_day", "暖季结束日序", "d"),
+            ParamSpec("sediment_fraction", "泥沙淤积系数 λ", "fraction"),
+            ParamSpec("bulk_density", "土壤容重", "t/m3"),
+            ParamSpec("n_content", "土壤氮纯含量", "fraction"),
+            ParamSpec("p_content", "土壤磷纯含量", "fraction"),
+            ParamSpec("dredging_cost", "水库清淤工程费用", "yuan/m3"),
+            ParamSpec("n_price", "氮降解成本", "yuan/t"),
+            ParamSpec("p_price", "磷降解成本", "yuan/t"),
+        ),
+        reference="METHODS.md §2.3 (白玛卓嘎 et al. 2017; USLE factors from the 双评价 code; LS as InVEST SDR)",
+        formula="Q = Σ R·K·LS·(1 − C·P)·A;  V = λ·Q/ρ·P_s + Q·C_N·P_N + Q·C_P·P_P",
+    )
+
+    def pixel_layers(self, ctx: PixelContext) -> dict[str, Layer]:
+        r = self._erosivity(ctx)
+        k = self._erodibility(ctx)
+        ls = self._ls(ctx)
+        c = self._c_factor(ctx)
+        p = ctx.by_ecosystem(ctx.param("p_factor").table(), default=1.0).pixels()
+        land = 1.0 - ctx.mask(*WATER).pixels()
+        ha = ctx.pixel_area_m2 / 1e4
+        retained = r * k * ls * (1.0 - c * p) * land * ha
+        return {"retained": da.nan_to_num(da.maximum(retained, 0.0))}
+
+    def quantities(self, ctx: ZoneContext) -> list[SubQuantity]:
+        q = ctx.sums(self.SPEC.id, "retained")
+        lam, rho = ctx.param("sediment_fraction").scalar(), ctx.param("bulk_density").scalar()
+        return [
+            SubQuantity(self.SPEC.output("retained"), q),
+            SubQuantity(self.SPEC.output("sediment"), q * lam / rho),
+            SubQuantity(self.SPEC.output("nitrogen"), q * ctx.param("n_content").scalar()),
+            SubQuantity(self.SPEC.output("phosphorus"), q * ctx.param("p_content").scalar()),
+        ]
+
+    # -- factors ---------------------------------------------------------------------------------------------
+    def _erosivity(self, ctx: PixelContext) -> da.Array:
+        if ctx.region.has_layer("rainfall_erosivity", ctx.year):
+            return ctx.layer("rainfall_erosivity")
+        if ctx.region.has_layer("daily_precipitation", ctx.year):
+            args = [ctx.param(n).scalar() for n in ("erosive_threshold", "alpha_warm", "alpha_cold", "beta",
+                                                       "warm_first_day", "warm_last_day")]
+            bands = ctx.region.bands("daily_precipitation", ctx.year)
+            doy = np.arange(1, len(bands) + 1)
+            stacked = da.stack(bands)
+            return stacked.map_blocks(lambda b: _rusle.erosivity_half_month(b, doy, args[0], args[1], args[2],
+                                                                             args[3], int(args[4]), int(args[5])),
+                                      drop_axis=0, dtype=np.float64, meta=np.array((), dtype=np.float64))
+        raise Skip("needs a rainfall_erosivity layer or a daily_precipitation stack")
+
+    def _erodibility(self, ctx: PixelContext) -> da.Array:
+        if ctx.region.has_layer("soil_erodibility", ctx.year):
+            return ctx.layer("soil_erodibility")
+        texture = ("sand", "silt", "clay", "organic_matter")
+        missing = [n for n in texture if not ctx.region.has_layer(n, ctx.year)]
+        if missing:
+            raise Skip(f"needs a soil_erodibility layer or the texture layers (missing {', '.join(missing)})")
+        return da.map_blocks(_rusle.k_epic_zhang, *(ctx.layer(n) for n in texture), dtype=np.float64,
+                             meta=np.array((), dtype=np.float64))
+
+    def _c_factor(self, ctx: PixelContext) -> da.Array:
+        index, ids = ctx.ecosystem()
+        table = ctx.param("c_factor").table()
+        lut = np.ones((len(ids) + 1, 7), dtype=np.float64)  # rows: ecosystem index; columns: cover class
+        formula_rows = np.zeros(len(ids) + 1, dtype=bool)
+        for i, eco in enumerate(ids):
+            group = ECOSYSTEMS[eco].group
+            for cls in range(1, 7):
+                for key in (f"{eco}.{cls}", eco, f"{group}.{cls}", group):
+                    if key in table:
+                        lut[i, cls] = table[key]
+                        break
+            formula_rows[i] = eco == "dry_farmland" and "dry_farmland" not in table
+        cover = ctx.layer("vegetation_cover")
+
+        def block(idx: np.ndarray, fc: np.ndarray) -> np.ndarray:
+            cls = _rusle.cover_class(np.nan_to_num(fc))
+            c = lut[idx, cls]
+            return np.where(formula_rows[idx], _rusle.c_dry_farmland(np.nan_to_num(fc)), c)
+
+        return da.map_blocks(block, index, cover, dtype=np.float64, meta=np.array((), dtype=np.float64))
+
+    def _ls(self, ctx: PixelContext) -> da.Array:
+        """LS on the grid, from the whole DEM: routed once per DEM and grid, then cached."""
+        from gep.accounting import terrain
+
+        grid = ctx.region.grid
+        entry = ctx.region.layers["dem"]
+        path = entry.path(ctx.region.root, ctx.year)
+        l_max = ctx.param("l_max").scalar()
+        key = (str(path), path.stat().st_mtime_ns, grid.transform, grid.shape, l_max)
+        if key not in _LS_CACHE:
+            terrain.check_fits(grid.shape)
+            dem = np.asarray(ctx.layer("dem").compute(), dtype=np.float64)
+            _LS_CACHE.clear()  # one DEM at a time: the cache must not grow with every region
+            _LS_CACHE[key] = ls_from_dem(dem, grid.resolution, l_max)
+        return da.from_array(_LS_CACHE[key], chunks=grid.chunks)
+
+
+def ls_from_dem(dem: np.ndarray, cell_size: float, l_max: float) -> np.ndarray:
+    """LS per pixel (NaN off the DEM): pits filled, MFD routing, slope of the filled DEM, InVEST's LS."""
+    from gep.accounting import terrain
+
+    mask = ~np.isfinite(dem)
+    filled = terrain.fill_pits(np.where(mask, 0.0, dem), mask)
+    flow = terrain.flow_accumulation_mfd(terrain.flow_dir_mfd(filled, mask))
+    slope = terrain.slope_percent(filled, mask, (cell_size, -cell_size))
+    return terrain.ls_factor(slope, flow, cell_size, l_max)
