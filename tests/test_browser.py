@@ -255,7 +255,7 @@ def test_login_run_drill_down_and_download(page: Page, platform: Platform, scree
     _settle(page)
     expect(page.locator("#empty")).to_be_hidden()
     assert _breadcrumb(page) == ["丽水市"]
-    expect(page.locator("#kpi-gep")).to_contain_text(re.compile(r"[\d,]+\.\d\d 亿元"))
+    expect(page.locator("#kpi-gep")).to_contain_text(re.compile(r"\((亿元|万元)\)[\d,]+\.\d\d"))
     city_gep = page.locator("#kpi-gep .v").inner_text()
     shot("04-city")
 
@@ -263,7 +263,7 @@ def test_login_run_drill_down_and_download(page: Page, platform: Platform, scree
     _drill(page, county, lowest=False)
     assert len(_breadcrumb(page)) == 2
     expect(page.locator("#zone-title")).to_contain_text("县")
-    expect(page.locator("#kpi-gep")).to_contain_text(re.compile(r"[\d,]+\.\d\d 亿元"))
+    expect(page.locator("#kpi-gep")).to_contain_text(re.compile(r"\((亿元|万元)\)[\d,]+\.\d\d"))
     assert page.locator("#kpi-gep .v").inner_text() != city_gep
     shot("05-county")
 
@@ -278,7 +278,7 @@ def test_login_run_drill_down_and_download(page: Page, platform: Platform, scree
     crumbs = _breadcrumb(page)
     assert len(crumbs) == 4 and crumbs[0] == "丽水市", crumbs
     expect(page.locator("#zone-title")).to_contain_text("村")
-    expect(page.locator("#kpi-gep")).to_contain_text(re.compile(r"[\d,]+\.\d\d 亿元"))
+    expect(page.locator("#kpi-gep")).to_contain_text(re.compile(r"\((亿元|万元)\)[\d,]+\.\d\d"))
     assert page.locator("#indicators tbody tr").count() > 5
     shot("07-village")
 
@@ -288,7 +288,8 @@ def test_login_run_drill_down_and_download(page: Page, platform: Platform, scree
     page.wait_for_selector("path.zone")
     _settle(page)
     expect(page.get_by_role("link", name="GEP dashboard")).to_be_visible()
-    expect(page.locator("#kpi-gep")).to_contain_text("100 million yuan")
+    expect(page.locator("#kpi-gep")).to_contain_text(re.compile(r"GEP \((100 M|10 k) yuan\)"))
+    assert len(_breadcrumb(page)) == 4  # the switch keeps the zone the user had drilled down to
     shot("08-english")
 
     # 5. the report, as the user downloads it from the runs page

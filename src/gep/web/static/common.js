@@ -11,7 +11,10 @@ async function api(path, options = {}) {
   return data;
 }
 const yi = (yuan) => (yuan / 1e8).toLocaleString(undefined, {minimumFractionDigits: 2, maximumFractionDigits: 2});
-const perKm2 = (yuan) => (yuan / 1e4).toLocaleString(undefined, {maximumFractionDigits: 1});
+// Money in the unit that suits the zone: 亿元 for cities and counties, 万元 when the total is below 1 亿元.
+function moneyUnit(total) { return total >= 1e8 ? {scale: 1e8, key: "yi"} : {scale: 1e4, key: "wan"}; }
+function money(yuan, unit) { return (yuan / unit.scale).toLocaleString(undefined, {minimumFractionDigits: 2, maximumFractionDigits: 2}); }
+const perKm2 = (yuan) => (yuan / 1e4).toLocaleString(undefined, {minimumFractionDigits: 1, maximumFractionDigits: 1});
 const pct = (part, whole) => {
   if (!whole) return "—";
   const share = 100 * part / whole;

@@ -1,6 +1,6 @@
 // GEP dashboard: map with drill-down city → county → township → village, totals, composition, indicators, trend.
 "use strict";
-const COLORS = ["#edf8e9", "#bae4b3", "#74c476", "#31a354", "#006d2c"];
+const COLORS = ["#c7e9c0", "#a1d99b", "#74c476", "#31a354", "#006d2c"];
 const CAT_COLORS = {material: "#d08c3c", regulating: "#2e7d5b", cultural: "#4a72b0"};
 const state = {region: null, year: null, metric: "gep", zone: null, map: null, layer: null};
 const lang = () => window.GEP.lang;
@@ -29,8 +29,21 @@ async function init() {
   state.region = regions[0];
   document.getElementById("metric").addEventListener("change", (e) => { state.metric = e.target.value; showZone(state.zone.code); });
   document.getElementById("year").addEventListener("change", (e) => { state.year = Number(e.target.value); showZone(state.zone.code); });
-  const top = await api(`/api/regions/${state.region.id}/zones?level=${state.region.levels[0]}`);
-  await showZone(top[0].code);
+  // the zone and year survive a reload or a language switch through the URL hash
+  const hash = new URLSearchParams(location.hash.slice(1));
+  if (hash.get("year")) state.year = Number(hash.get("year"));
+  if (hash.get("metric")) { state.metric = hash.get("metric"); document.getElementById("metric").value = state.metric; }
+  let code = hash.get("zone");
+  if (!code) code = (await api(`/api/regions/${state.region.id}/zones?level=${state.region.levels[0]}`))[0].code;
+  await showZone(code);
+}
+
+function remember() {
+  const h = new URLSearchParams({zone: state.zone.code, metric: state.metric});
+  if (state.year) h.set("year", state.year);
+  history.replaceState(null, "", "#" + h.toString());
+  const sw = document.getElementById("lang-switch");
+  if (sw) sw.href = sw.href.split("#")[0] + location.hash;
 }
 
 async function showZone(code) {
@@ -38,7 +51,9 @@ async function showZone(code) {
   const acc = await api(`/api/regions/${rid}/zones/${encodeURIComponent(code)}/accounts` + (state.year ? `?year=${state.year}` : ""));
   state.zone = acc.zone;
   document.getElementById("empty").hidden = !!acc.totals;
+  document.querySelectorAll(".side, .wide").forEach((e) => { e.hidden = !acc.totals; });
   if (acc.year) state.year = acc.year;
+  remember();
   fillYears(acc.years);
   renderBreadcrumb(acc.breadcrumb || [acc.zone]);
   renderSummary(acc);
@@ -65,30 +80,36 @@ function renderBreadcrumb(chain) {
 
 function renderSummary(acc) {
   const z = acc.zone, tot = acc.totals;
-  document.getElementById("zone-title").textContent = `${z.name} · ${T("level_" + z.level)} · ${acc.year || ""}`;
+  const level = window.GEP.lang === "zh" ? `${T("level_" + z.level)}${T("level_word")}` : `${T("level_" + z.level)} ${T("level_word")}`;
+  document.getElementById("zone-title").textContent = acc.year ? `${z.name}（${level}）· ${acc.year}` : z.name;
   const kpis = document.getElementById("kpis");
   kpis.replaceChildren();
   if (!tot) return;
+  state.unit = moneyUnit(tot.gep);
+  const u = T(state.unit.key);
   const add = (k, v, id) => kpis.append(el("div", {class: "kpi", id: id || ""}, el("div", {class: "k"}, k), el("div", {class: "v"}, v)));
-  add(T("gep"), `${yi(tot.gep)} ${T("yi")}`, "kpi-gep");
-  for (const c of ["material", "regulating", "cultural"]) add(T(c), `${yi(tot[c])} ${T("yi")} (${pct(tot[c], tot.gep)})`);
+  add(`${T("gep")} (${u})`, money(tot.gep, state.unit), "kpi-gep");
+  for (const c of ["material", "regulating", "cultural"]) add(`${T(c)} (${u})`, `${money(tot[c], state.unit)} · ${pct(tot[c], tot.gep)}`);
   add(T("area"), `${z.area_km2.toLocaleString(undefined, {maximumFractionDigits: 1})} km²`);
   add(T("gep_per_km2"), `${perKm2(tot.gep / z.area_km2)} ${T("wan_per_km2")}`);
   add(T("gep_gdp"), acc.gdp_yuan ? (tot.gep / acc.gdp_yuan).toFixed(2) : T("no_gdp"));
   const cats = ["material", "regulating", "cultural"];
-  Plotly.react("composition", [{type: "pie", hole: 0.55, sort: false, labels: cats.map(T), values: cats.map((c) => tot[c] / 1e8),
-    marker: {colors: cats.map((c) => CAT_COLORS[c])}, textinfo: "label+percent", hovertemplate: `%{label}: %{value:,.2f} ${T("yi")}<extra></extra>`}],
-    {margin: {t: 10, b: 10, l: 10, r: 10}, height: 240, showlegend: false}, {displayModeBar: false, responsive: true});
+  Plotly.react("composition", [{type: "pie", hole: 0.55, sort: false, labels: cats.map(T), values: cats.map((c) => tot[c] / state.unit.scale),
+    marker: {colors: cats.map((c) => CAT_COLORS[c])}, textinfo: "none", hovertemplate: `%{label}: %{value:,.2f} ${u} (%{percent})<extra></extra>`}],
+    {margin: {t: 10, b: 10, l: 10, r: 10}, height: 220, showlegend: true, legend: {orientation: "h", y: -0.05}},
+    {displayModeBar: false, responsive: true});
 }
 
 function renderIndicators(acc) {
   const body = document.querySelector("#indicators tbody");
   body.replaceChildren();
   const total = acc.totals ? acc.totals.gep : 0;
+  const unit = moneyUnit(total);
+  document.getElementById("value-head").textContent = `${T("value")} (${T(unit.key)})`;
   for (const ind of acc.indicators) {
     const name = lang() === "zh" ? ind.name_zh : ind.name_en;
     body.append(el("tr", {}, el("td", {}, `${name}`, el("span", {class: "cat " + ind.category}, T(ind.category))),
-      el("td", {class: "n"}, yi(ind.value_yuan)), el("td", {class: "n"}, pct(ind.value_yuan, total))));
+      el("td", {class: "n"}, money(ind.value_yuan, unit)), el("td", {class: "n"}, pct(ind.value_yuan, total))));
   }
 }
 
@@ -111,6 +132,7 @@ async function renderMap(zone) {
   }).addTo(state.map);
   state.layer.eachLayer((l) => { const e = l.getElement(); if (e) { e.setAttribute("data-code", l.feature.properties.code); e.classList.add("zone"); } });
   state.map.fitBounds(state.layer.getBounds(), {padding: [10, 10]});
+  state.map.closeTooltip && state.map.eachLayer((l) => l.closeTooltip && l.closeTooltip());
   renderLegend(breaks);
 }
 
@@ -120,8 +142,9 @@ function renderLegend(breaks) {
   const fmt = (v) => state.metric === "gep" ? yi(v) : perKm2(v);
   const edges = [null, ...breaks, null];
   for (let k = 0; k < edges.length - 1; k++) {
-    const lo = edges[k] == null ? "" : fmt(edges[k]), hi = edges[k + 1] == null ? "" : fmt(edges[k + 1]);
-    box.append(el("div", {class: "row"}, el("span", {class: "swatch", style: `background:${COLORS[k]}`}), `${lo} – ${hi}`));
+    const lo = edges[k], hi = edges[k + 1];
+    const text = lo == null ? `< ${fmt(hi)}` : hi == null ? `≥ ${fmt(lo)}` : `${fmt(lo)} – ${fmt(hi)}`;
+    box.append(el("div", {class: "row"}, el("span", {class: "swatch", style: `background:${COLORS[k]}`}), text));
   }
 }
 
@@ -130,7 +153,8 @@ async function renderTrend(code) {
   const years = rows.map((r) => String(r.year));
   const traces = ["material", "regulating", "cultural"].map((c) => ({type: "bar", name: T(c), x: years, y: rows.map((r) => r[c] / 1e8), marker: {color: CAT_COLORS[c]}}));
   if (rows.some((r) => r.gdp_yuan)) traces.push({type: "scatter", mode: "lines+markers", name: T("gdp"), x: years, y: rows.map((r) => r.gdp_yuan ? r.gdp_yuan / 1e8 : null), line: {color: "#333"}});
-  Plotly.react("trend", traces, {barmode: "stack", height: 260, margin: {t: 10, b: 30, l: 50, r: 10}, yaxis: {title: T("yi")}, legend: {orientation: "h"}},
+  Plotly.react("trend", traces, {barmode: "stack", bargap: years.length < 3 ? 0.7 : 0.3, height: 260, margin: {t: 10, b: 30, l: 50, r: 10},
+    yaxis: {title: T("yi")}, xaxis: {type: "category"}, legend: {orientation: "h"}},
     {displayModeBar: false, responsive: true});
 }
 
