@@ -86,3 +86,14 @@ def test_each_chunk_of_each_input_is_read_once(tmp_path: Path, monkeypatch: pyte
     assert {name for name, _ in reads} == files
     assert len(reads) == chunks * len(files)
     assert set(reads.values()) == {1}, reads
+
+
+def test_region_as_an_xarray_dataset(tmp_path: Path) -> None:
+    root = _region(tmp_path)
+    region = load_region(root)
+    ds = region.dataset(2019)
+    assert set(ds.data_vars) >= {"precipitation", "evapotranspiration", "npp", "ecosystem"}
+    assert ds.sizes == {"y": 3, "x": 6}
+    assert float(ds.x[0]) == region.grid.transform.c + 50.0  # pixel centres
+    np.testing.assert_array_equal(ds["precipitation"].values, np.arange(18).reshape(3, 6) * 100 + 1000)
+    assert ds["precipitation"].attrs["units"] == "mm"

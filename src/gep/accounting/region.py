@@ -18,6 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import rasterio
+import xarray as xr
 from pyproj import CRS
 from rasterio.errors import RasterioIOError
 from rasterio.warp import transform_bounds
@@ -70,6 +71,25 @@ class Region:
         """A continuous layer on the grid (float64, NaN = nodata), lazily."""
         entry = self.layers[name]
         return continuous_layer(LayerSource(entry.path(self.root, year), entry.band, False), self.grid)
+
+    def dataset(self, year: int) -> xr.Dataset:
+        """Every single-band layer of a year on the grid, lazily, as an xarray Dataset (x/y pixel centres).
+
+        For researchers who want to explore inputs with xarray; the engine itself works on the dask arrays.
+        """
+        g = self.grid
+        x = g.transform.c + g.transform.a * (np.arange(g.width) + 0.5)
+        y = g.transform.f + g.transform.e * (np.arange(g.height) + 0.5)
+        data: dict[str, xr.DataArray] = {}
+        for name, entry in self.layers.items():
+            if name in ("ecosystem", "daily_precipitation") or not self.has_layer(name, year):
+                continue
+            data[name] = xr.DataArray(self.layer(name, year), dims=("y", "x"), attrs={"units": entry.unit})
+        index, ids = self.ecosystem_index(year)
+        data["ecosystem"] = xr.DataArray(index, dims=("y", "x"),
+                                         attrs={"classes": [*ids, "none"], "description": "index into classes"})
+        return xr.Dataset(data, coords={"x": x, "y": y}, attrs={"crs": g.crs.to_wkt(), "year": year,
+                                                               "resolution_m": g.resolution})
 
     def bands(self, name: str, year: int) -> list[da.Array]:
         """Every band of a multi-band layer (e.g. daily precipitation), each lazily on the grid."""
