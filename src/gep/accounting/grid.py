@@ -58,6 +58,12 @@ class Grid:
         x0, y0 = self.transform.c, self.transform.f
         return (x0, y0 + self.transform.e * self.height, x0 + self.transform.a * self.width, y0)
 
+    def centres(self) -> tuple[np.ndarray, np.ndarray]:
+        """Pixel-centre x (per column) and y (per row) coordinates."""
+        x = self.transform.c + self.transform.a * (np.arange(self.width, dtype=np.float64) + 0.5)
+        y = self.transform.f + self.transform.e * (np.arange(self.height, dtype=np.float64) + 0.5)
+        return x, y
+
     @property
     def chunks(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
         return (_split(self.height, self.chunk_size), _split(self.width, self.chunk_size))

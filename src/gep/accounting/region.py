@@ -78,8 +78,7 @@ class Region:
         For researchers who want to explore inputs with xarray; the engine itself works on the dask arrays.
         """
         g = self.grid
-        x = g.transform.c + g.transform.a * (np.arange(g.width) + 0.5)
-        y = g.transform.f + g.transform.e * (np.arange(g.height) + 0.5)
+        x, y = g.centres()
         data: dict[str, xr.DataArray] = {}
         for name, entry in self.layers.items():
             if name in ("ecosystem", "daily_precipitation") or not self.has_layer(name, year):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,12 +21,12 @@ import numpy.typing as npt
 import pandas as pd
 import rasterio
 import shapely
-from affine import Affine
 from rasterio.crs import CRS
 from rasterio.features import geometry_mask
 from rasterio.warp import Resampling, reproject
 
 from gep.accounting.catalogue import ECOSYSTEMS
+from gep.accounting.grid import Grid
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -275,36 +274,10 @@ def _order_by_distance(cells: list[shapely.Geometry], seat: shapely.Point) -> li
 # --------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Grid:
-    """The accounting grid: region CRS, pixel size and extent."""
-
-    transform: Affine
-    width: int
-    height: int
-    resolution: float
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return (self.height, self.width)
-
-    def centres(self) -> tuple[FloatArray, FloatArray]:
-        """Pixel-centre x (per column) and y (per row) coordinates."""
-        x = self.transform.c + (np.arange(self.width, dtype=np.float64) + 0.5) * self.resolution
-        y = self.transform.f - (np.arange(self.height, dtype=np.float64) + 0.5) * self.resolution
-        return x, y
-
-
 def grid_for_bounds(bounds: tuple[float, ...], resolution: float) -> Grid:
-    """The zones' bounding box snapped outward to whole pixels (the rule the engine uses)."""
-    minx, miny, maxx, maxy = bounds
-    xmin = math.floor(minx / resolution) * resolution
-    ymax = math.ceil(maxy / resolution) * resolution
-    # the 1e-9 matches gep.accounting.grid.Grid.covering: an exact multiple adds no extra pixel
-    width = math.ceil((maxx - xmin) / resolution - 1e-9)
-    height = math.ceil((ymax - miny) / resolution - 1e-9)
-    transform = Affine(resolution, 0.0, xmin, 0.0, -resolution, ymax)
-    return Grid(transform, width, height, resolution)
+    """The zones' bounding box snapped outward to whole pixels: the engine's own grid rule."""
+    minx, miny, maxx, maxy = (float(b) for b in bounds)
+    return Grid.covering((minx, miny, maxx, maxy), CRS.from_user_input(REGION_CRS), resolution)
 
 
 def _warp_dem(path: Path, grid: Grid) -> FloatArray:
