@@ -86,8 +86,8 @@ def test_missing_required_arg_is_named(tmp_path: Path) -> None:
 
 
 def test_model_not_implemented_is_clear(tmp_path: Path) -> None:
-    stack = write_stack(tmp_path, "natcap.invest.sdr.sdr", {}, key="model_name")
-    with pytest.raises(InvestCompatError, match=r"'sdr' is not supported.*not implemented"):
+    stack = write_stack(tmp_path, "natcap.invest.ndr.ndr", {}, key="model_name")
+    with pytest.raises(InvestCompatError, match=r"'ndr' is not supported.*not implemented"):
         load_datastack(stack, REGISTRY)
 
 

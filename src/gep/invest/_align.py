@@ -12,6 +12,7 @@ The grid rule decides the output extent, so it is reproduced operation by operat
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,11 +20,14 @@ import numpy as np
 import rasterio
 from affine import Affine
 from rasterio.crs import CRS
+from rasterio.enums import MaskFlags
 from rasterio.warp import Resampling, reproject
+from rasterio.windows import Window
 
 from gep.invest.errors import InvestCompatError
 
 BBox = list[float]  # [minx, miny, maxx, maxy]
+READ_CACHE_MB = 16  # GDAL block cache while reading whole rasters (blocks are not re-read)
 
 
 @dataclass(frozen=True)
@@ -123,3 +127,80 @@ def warp_to_grid(path: Path | str, grid: Grid) -> tuple[np.ndarray, float | None
                   src_nodata=nodata, dst_transform=grid.transform, dst_crs=grid.crs or src.crs, dst_nodata=nodata,
                   resampling=Resampling.nearest)
     return out, nodata
+
+
+def _whole_pixel_offset(src: rasterio.DatasetReader, grid: Grid) -> tuple[int, int] | None:
+    """(col, row) of the grid's origin in the source's pixels when the grid is the source's own lattice
+    (same CRS, same pixel size, offset a whole number of pixels, no rotation, no mask band beyond nodata);
+    None otherwise. Then nearest-neighbour warping maps every pixel centre onto exactly one source pixel."""
+    s, g = src.transform, grid.transform
+    if grid.crs is not None and src.crs != grid.crs:
+        return None
+    if s.b != 0 or s.d != 0 or g.b != 0 or g.d != 0 or s.a != g.a or s.e != g.e:
+        return None
+    if any(flag not in (MaskFlags.all_valid, MaskFlags.nodata) for flag in src.mask_flag_enums[0]):
+        return None  # a mask or alpha band: GDAL's warper would honour it
+    col, row = (g.c - s.c) / s.a, (g.f - s.f) / s.e
+    if abs(col - round(col)) > 1e-6 or abs(row - round(row)) > 1e-6:
+        return None
+    return round(col), round(row)
+
+
+def _gdal_nodata_equal(data: np.ndarray, nodata: float) -> np.ndarray:
+    """GDAL's warper nodata test for float pixels (ARE_REAL_EQUAL, 2 float ULPs, or both NaN)."""
+    if np.isnan(nodata):
+        return np.isnan(data)
+    nd = data.dtype.type(nodata)
+    eps = np.finfo(np.float32).eps  # GDAL uses float's epsilon for every float type
+    with np.errstate(all="ignore"):  # inf and NaN pixels compare False, as in GDAL
+        return (data == nd) | (np.abs(data - nd) < eps * np.abs(data + nd) * 2)
+
+
+def read_to_grid(path: Path | str, grid: Grid) -> tuple[np.ndarray, float | None]:
+    """warp_to_grid's result, by a windowed read when the grid lies on the raster's own pixel lattice.
+
+    Why: a nearest-neighbour warp between identical lattices is a copy, and reading the window directly
+    skips GDAL's warper (the costliest step of aligning already-aligned inputs). Same values: pixels outside
+    the source get nodata (0 without nodata), and float pixels GDAL's warper counts as nodata (within two
+    float ULPs of it) become exactly nodata, as the warper leaves them at the initialised nodata.
+    """
+    with rasterio.open(path) as src:
+        offset = _whole_pixel_offset(src, grid)
+        if offset is None:
+            return warp_to_grid(path, grid)
+        nodata = src.nodata
+        col, row = offset
+        c0, r0 = max(col, 0), max(row, 0)
+        c1, r1 = min(col + grid.width, src.width), min(row + grid.height, src.height)
+        inside = c0 == col and r0 == row and c1 == col + grid.width and r1 == row + grid.height
+        if inside:
+            out = np.empty((grid.height, grid.width), dtype=src.dtypes[0])
+            src.read(1, window=Window(col, row, grid.width, grid.height), out=out)
+        else:
+            out = np.full((grid.height, grid.width), 0 if nodata is None else nodata, dtype=src.dtypes[0])
+            if c0 < c1 and r0 < r1:
+                out[r0 - row:r1 - row, c0 - col:c1 - col] = src.read(1, window=Window(c0, r0, c1 - c0, r1 - r0))
+    if nodata is not None and np.issubdtype(out.dtype, np.floating):
+        _snap_to_nodata(out, nodata)
+    return out, nodata
+
+
+def _snap_to_nodata(out: np.ndarray, nodata: float) -> None:
+    """Set pixels GDAL's warper treats as nodata to exactly nodata, in row blocks to bound temporaries."""
+    if np.isnan(nodata):
+        return  # NaN pixels are already NaN
+    from gep.invest._fast import snap_to_gdal_nodata  # numba, imported when first needed
+
+    if snap_to_gdal_nodata(out, nodata):
+        return
+    step = max(1, (1 << 20) // max(out.shape[1], 1))
+    for r in range(0, out.shape[0], step):
+        block = out[r:r + step]
+        block[_gdal_nodata_equal(block, nodata)] = nodata
+
+
+def read_stack_to_grid(paths: Sequence[Path | str], grid: Grid) -> list[tuple[np.ndarray, float | None]]:
+    """read_to_grid for several rasters at once, in threads (GDAL decodes without the GIL), with a small
+    GDAL block cache: each block is read once, so caching it would only double the memory."""
+    with rasterio.Env(GDAL_CACHEMAX=READ_CACHE_MB), ThreadPoolExecutor(max(1, min(len(paths), 8))) as pool:
+        return list(pool.map(lambda p: read_to_grid(p, grid), paths))

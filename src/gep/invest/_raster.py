@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
-from collections.abc import Mapping
+import warnings
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import rasterio
+import rasterio.shutil
 from affine import Affine
 from rasterio.crs import CRS
 
@@ -20,6 +24,8 @@ from gep.invest.errors import InvestCompatError
 GTIFF_OPTIONS: dict[str, Any] = {
     "driver": "GTiff", "tiled": True, "blockxsize": 256, "blockysize": 256, "compress": "lzw", "bigtiff": "YES",
 }
+WRITE_CACHE_MB = 64  # GDAL block cache while writing several rasters (see write_float32_many)
+FAST_COMPRESSION: dict[str, Any] = {"compress": "zstd", "zstd_level": 1}  # write_float32_many's choice
 
 
 @dataclass(frozen=True)
@@ -107,4 +113,58 @@ def write_text(path: Path, text: str) -> Path:
         os.replace(tmp_name, path)
     finally:
         Path(tmp_name).unlink(missing_ok=True)
+    return path
+
+
+def write_float32_many(items: Sequence[tuple[Path, np.ndarray]], nodata: float, transform: Affine,
+                       crs: CRS | None) -> list[Path]:
+    """write_float32 for several rasters at once, faster: same dtype, nodata, tiling and atomic rename, but
+    ZSTD level 1 instead of LZW (FAST_COMPRESSION; LZW where GDAL lacks ZSTD), written in threads with GDAL
+    compressing tiles on all CPUs (NUM_THREADS).
+
+    Why: LZW compression of three float32 rasters costs more than all of AWY's arithmetic (≈0.8 s of CPU per
+    16 M pixels against ≈0.15 s for ZSTD level 1, whose files are also a little smaller); every GDAL ≥ 2.3
+    reads ZSTD GeoTIFFs. A small GDAL cache makes tiles compress and leave memory as they are written,
+    instead of piling up (a copy of every raster) until the files are closed.
+    """
+    options: dict[str, Any] = {"num_threads": "ALL_CPUS"}
+    options.update(FAST_COMPRESSION if _gtiff_has_zstd() else {})
+    with rasterio.Env(GDAL_CACHEMAX=WRITE_CACHE_MB), ThreadPoolExecutor(max(1, len(items))) as pool:
+        futures = [pool.submit(_write_float32_with, path, data, nodata, transform, crs, options)
+                   for path, data in items]
+        return [future.result() for future in futures]
+
+
+@functools.cache
+def _gtiff_has_zstd() -> bool:
+    """Whether this GDAL's GeoTIFF driver can write ZSTD (probed once with a 1-pixel in-memory file)."""
+    probe = "/vsimem/gep-zstd-probe.tif"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
+            with rasterio.open(probe, "w", driver="GTiff", width=1, height=1, count=1, dtype="uint8",
+                               compress="zstd") as dst:
+                dst.write(np.zeros((1, 1, 1), dtype=np.uint8))
+        rasterio.shutil.delete(probe)
+    except (rasterio.errors.RasterioError, OSError):
+        return False
+    return True
+
+
+def _write_float32_with(path: Path, data: np.ndarray, nodata: float, transform: Affine, crs: CRS | None,
+                        options: Mapping[str, Any]) -> Path:
+    """write_float32 with extra GDAL creation options."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tif", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        height, width = data.shape
+        profile = dict(GTIFF_OPTIONS, width=width, height=height, count=1, dtype="float32",
+                       nodata=nodata, transform=transform, crs=crs, **options)
+        with rasterio.open(tmp, "w", **profile) as dst:
+            dst.write(data.astype(np.float32, copy=False), 1)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path

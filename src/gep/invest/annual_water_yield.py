@@ -22,11 +22,13 @@ import numpy as np
 import pandas as pd
 import rasterio
 
-from gep.invest._align import Grid, intersection_grid, warp_to_grid
+from gep.invest._align import Grid, intersection_grid, read_stack_to_grid
+from gep.invest._awy_fast import AwyLayers, awy_pixels
 from gep.invest._common import as_float, raster_map
-from gep.invest._raster import Band, equals_nodata, reclassify, write_float32, write_text
+from gep.invest._fast import masked_sum, reclassify_fast
+from gep.invest._raster import Band, equals_nodata, write_float32_many, write_text
 from gep.invest._table import read_table
-from gep.invest._zonal import ZoneStat, zonal_stats, zone_masks
+from gep.invest._zonal import ZoneMask, ZoneStat, zonal_stats, zone_masks
 from gep.invest.errors import InvestCompatError
 from gep.invest.spec import ModelSpec, is_set, suffix, with_suffix
 
@@ -61,6 +63,38 @@ def fractp(kc: np.ndarray, eto: np.ndarray, precip: np.ndarray, root: np.ndarray
     nonveg_fract = nonveg / p
     out = np.full(valid.shape, OUT_NODATA, dtype=np.float32)
     out[valid] = np.where(veg[valid] == 1, veg_result, nonveg_fract)
+    return out
+
+
+def _awy_pixels_numpy(lulc: Band, kc_table: Mapping[int, float], root_table: Mapping[int, float],
+                      veg_table: Mapping[int, float], inputs: Mapping[str, tuple[np.ndarray, float | None]],
+                      z: float) -> AwyLayers:
+    """The per-pixel layers with numpy (any input dtypes): reclassify, fractp, then raster_map as InVEST."""
+    (eto, eto_nd), (precip, precip_nd) = inputs["eto"], inputs["precip"]
+    (soil, soil_nd), (pawc, pawc_nd) = inputs["soil"], inputs["pawc"]
+    kc = reclassify_fast(lulc, kc_table, OUT_NODATA, "Biophysical")
+    root = reclassify_fast(lulc, root_table, OUT_NODATA, "Biophysical")
+    veg = reclassify_fast(lulc, veg_table, OUT_NODATA, "Biophysical")
+    pet = raster_map(np.multiply, [(eto, eto_nd), (kc, OUT_NODATA)], OUT_NODATA, equals_nodata)
+    fp = fractp(kc, eto, precip, root, soil, pawc, veg,
+                {"eto": eto_nd, "precip": precip_nd, "depth_root": soil_nd, "pawc": pawc_nd}, z)
+    wyield = raster_map(lambda f, p: (1 - f) * p, [(fp, OUT_NODATA), (precip, precip_nd)], OUT_NODATA,
+                        equals_nodata)
+    aet = raster_map(np.multiply, [(fp, OUT_NODATA), (precip, precip_nd)], OUT_NODATA, equals_nodata)
+    return AwyLayers(fp, aet, wyield, pet)
+
+
+def _zonal_stats(values: np.ndarray, nodata: float | None, masks: Sequence[ZoneMask | None]) -> list[ZoneStat]:
+    """zonal_stats, with the compiled masked sum for float32 layers (one pass per zone, no temporaries)."""
+    out = []
+    for zone in masks:
+        if zone is None:
+            out.append(ZoneStat(0, 0.0))
+            continue
+        summed = masked_sum(values[zone.rows, zone.cols], zone.mask, nodata)
+        if summed is None:
+            return zonal_stats(values, nodata, masks)
+        out.append(ZoneStat(*summed))
     return out
 
 
@@ -193,39 +227,32 @@ def run(args: Mapping[str, Any], workspace: Path) -> dict[str, Path]:
     ws_bbox = [float(b) for b in sheds[0][1].total_bounds]
     grid = intersection_grid([args[k] for k in RASTER_ARGS], [ws_bbox], RASTER_ARGS.index("lulc_path"),
                              RASTER_ARGS)
-    aligned = {k: warp_to_grid(args[k], grid) for k in RASTER_ARGS}
-    eto, eto_nd = aligned["eto_path"]
-    precip, precip_nd = aligned["precipitation_path"]
-    soil, soil_nd = aligned["depth_to_root_rest_layer_path"]
-    pawc, pawc_nd = aligned["pawc_path"]
-    lulc = Band(*aligned["lulc_path"], grid.transform, grid.crs)
-
-    kc = reclassify(lulc, bio["kc"].to_dict(), OUT_NODATA, "Biophysical")
+    aligned = dict(zip(RASTER_ARGS, read_stack_to_grid([args[k] for k in RASTER_ARGS], grid), strict=True))
+    lulc = Band(*aligned.pop("lulc_path"), grid.transform, grid.crs)
+    inputs = {"eto": aligned.pop("eto_path"), "precip": aligned.pop("precipitation_path"),
+              "soil": aligned.pop("depth_to_root_rest_layer_path"), "pawc": aligned.pop("pawc_path")}
     root_table = {k: (bio.at[k, "root_depth"] if bio.at[k, "lulc_veg"] == 1 else 1.0) for k in bio.index}
-    root = reclassify(lulc, root_table, OUT_NODATA, "Biophysical")
-    veg = reclassify(lulc, bio["lulc_veg"].to_dict(), OUT_NODATA, "Biophysical")
+    tables = (bio["kc"].to_dict(), root_table, bio["lulc_veg"].to_dict())
+    layers = awy_pixels(lulc, *tables, inputs, z, OUT_NODATA)
+    if layers is None:  # inputs the compiled pass does not cover
+        layers = _awy_pixels_numpy(lulc, *tables, inputs, z)
+    precip = inputs["precip"]
+    del inputs, aligned  # only precipitation is needed from here on
 
-    pet = raster_map(np.multiply, [(eto, eto_nd), (kc, OUT_NODATA)], OUT_NODATA, equals_nodata)
-    fp = fractp(kc, eto, precip, root, soil, pawc, veg,
-                {"eto": eto_nd, "precip": precip_nd, "depth_root": soil_nd, "pawc": pawc_nd}, z)
-    wyield = raster_map(lambda f, p: (1 - f) * p, [(fp, OUT_NODATA), (precip, precip_nd)], OUT_NODATA,
-                        equals_nodata)
-    aet = raster_map(np.multiply, [(fp, OUT_NODATA), (precip, precip_nd)], OUT_NODATA, equals_nodata)
-
-    out: dict[str, Path] = {}
     per_pixel = workspace / "output" / "per_pixel"
-    for key, data in (("fractp", fp), ("aet", aet), ("wyield", wyield)):
-        out[key] = write_float32(per_pixel / with_suffix(f"{key}.tif", sfx), data, OUT_NODATA, grid.transform,
-                                 grid.crs)
+    out: dict[str, Path] = dict(zip(("fractp", "aet", "wyield"), write_float32_many(
+        [(per_pixel / with_suffix(f"{key}.tif", sfx), getattr(layers, key)) for key in ("fractp", "aet", "wyield")],
+        OUT_NODATA, grid.transform, grid.crs), strict=True))
 
-    layers: dict[str, tuple[np.ndarray, float | None]] = {
-        "precip_mn": (precip, precip_nd), "PET_mn": (pet, OUT_NODATA), "AET_mn": (aet, OUT_NODATA),
-        "wyield_mn": (wyield, OUT_NODATA)}
+    zonal_layers: dict[str, tuple[np.ndarray, float | None]] = {
+        "precip_mn": precip, "PET_mn": (layers.pet, OUT_NODATA), "AET_mn": (layers.aet, OUT_NODATA),
+        "wyield_mn": (layers.wyield, OUT_NODATA)}
     if demand_df is not None:
-        layers["demand"] = (reclassify(lulc, demand_df["demand"].to_dict(), OUT_NODATA, "Demand"), OUT_NODATA)
+        zonal_layers["demand"] = (reclassify_fast(lulc, demand_df["demand"].to_dict(), OUT_NODATA, "Demand"),
+                                  OUT_NODATA)
     for id_field, frame, name in sheds:
         masks = zone_masks(list(frame.geometry), grid)
-        stats = {key: zonal_stats(data, nd, masks) for key, (data, nd) in layers.items()}
+        stats = {key: _zonal_stats(data, nd, masks) for key, (data, nd) in zonal_layers.items()}
         rows = _ws_table(frame, stats, valuation if id_field == "ws_id" else None, id_field)
         key = name.removesuffix(".csv") + "_csv"
         out[key] = write_text(workspace / "output" / with_suffix(name, sfx), _csv(frame, rows))

@@ -1,0 +1,353 @@
+"""InVEST 3.20 Sediment Delivery Ratio (natcap.invest.sdr.sdr), reimplemented in memory.
+
+Pipeline (InVEST's order, operations and dtypes, so pixels and totals match):
+1. align DEM, LULC, R, K (and the drainage raster) to the DEM-pixel grid of the rasters' ∩ watersheds' bounding
+   box (bilinear / mode / near) and mask: a pixel is valid when its centre is inside a watershed polygon and no
+   input is nodata there; everything else is nodata for all later steps (routing boundaries included);
+2. fill pits, percent slope, D8 or MFD flow direction and accumulation, streams (D8: FA > TFA; MFD: traced
+   with proportion 0.7), LS (Desmet & Govers, L ≤ l_max) — the `gep.accounting.terrain` kernels;
+3. RKLS = LS·R·K and USLE = RKLS·C·P off streams; W = max(C, 0.001), S = clamp(slope/100, 0.005, 1);
+   W̄, S̄ = weighted / unweighted accumulation; D_up = W̄·S̄·√(FA·cell area); D_dn = distance to a stream weighted
+   by 1/(W·S); IC = log10(D_up/D_dn); SDR = SDR_max / (1 + exp((IC0 − IC)/k)), 1 on streams;
+4. sed_export = USLE·SDR, E' = USLE·(1 − SDR) (0 on streams), deposition by InVEST's recursion
+   (`_sdr_deposition`), avoided erosion = RKLS − USLE, avoided export = avoided erosion·SDR + deposition;
+5. per watershed (pixel centres): sums × pixel area / 10 000 (t/yr) of usle, sed_export, sed_deposition,
+   avoided_export, avoided_erosion, written as `watershed_results_sdr.csv` with the vector's own fields first.
+Float arithmetic follows InVEST's dtypes (float32 rasters, float64 routing) so results agree to ~1e-7.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import rasterio
+from rasterio.warp import Resampling
+
+from gep.accounting import terrain
+from gep.invest._align import Grid, grid_for_bbox, intersect, raster_bbox, snap_lower_left
+from gep.invest._common import as_float
+from gep.invest._raster import equals_nodata, write_text
+from gep.invest._sdr_deposition import sediment_deposition
+from gep.invest._sdr_io import Writer, polygon_mask, read_aligned
+from gep.invest._sdr_routing import accumulate3, upslope_counts
+from gep.invest._table import read_table
+from gep.invest._zonal import zonal_stats, zone_masks
+from gep.invest.annual_water_yield import _csv, _dbf
+from gep.invest.errors import InvestCompatError
+from gep.invest.spec import ModelSpec, is_set, suffix, with_suffix
+
+F32_MAX = float(np.finfo(np.float32).max)
+F64_MAX = float(np.finfo(np.float64).max)
+TARGET_NODATA = -1.0  # InVEST's _TARGET_NODATA (rkls, sdr_factor, e_prime, sed_deposition, d_dn)
+FA_NODATA = -1.23789789e29  # pygeoprocessing's flow accumulation nodata
+BYTE_NODATA = 255
+RASTER_ARGS = ("dem_path", "lulc_path", "erosivity_path", "erodibility_path")
+RESAMPLING = {"dem_path": Resampling.bilinear, "lulc_path": Resampling.mode, "erosivity_path": Resampling.bilinear,
+              "erodibility_path": Resampling.bilinear, "drainage_path": Resampling.nearest}
+REPORT_FIELDS = (("usle_tot", "usle"), ("sed_export", "sed_export"), ("sed_dep", "sed_deposition"),
+                 ("avoid_exp", "avoided_export"), ("avoid_eros", "avoided_erosion"))
+
+
+@dataclass(frozen=True)
+class Params:
+    """The numeric args of an SDR run, checked as InVEST's validation does."""
+
+    tfa: float
+    k: float
+    ic0: float
+    sdr_max: float
+    l_max: float
+    mfd: bool
+
+
+def _params(args: Mapping[str, Any]) -> Params:
+    """Read and check the numbers; a bad value names its arg."""
+    algo = str(args.get("flow_dir_algorithm", "")).strip().upper()
+    if algo not in ("MFD", "D8"):
+        raise InvestCompatError(f"flow_dir_algorithm must be 'MFD' or 'D8', got {args.get('flow_dir_algorithm')!r}")
+    p = Params(as_float(args, "threshold_flow_accumulation"), as_float(args, "k_param"), as_float(args, "ic_0_param"),
+               as_float(args, "sdr_max"), as_float(args, "l_max"), algo == "MFD")
+    if p.tfa < 0:
+        raise InvestCompatError(f"threshold_flow_accumulation must be >= 0, got {p.tfa:g}")
+    if not 0 <= p.sdr_max <= 1:
+        raise InvestCompatError(f"sdr_max must be between 0 and 1, got {p.sdr_max:g}")
+    if not p.l_max > 0:
+        raise InvestCompatError(f"l_max must be > 0, got {p.l_max:g}")
+    return p
+
+
+def _watersheds(path: str, crs: Any) -> gpd.GeoDataFrame:
+    """The watershed polygons in file order, in the DEM's CRS (InVEST refuses differing projections)."""
+    try:
+        frame = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises several error types for unreadable vectors
+        raise InvestCompatError(f"watersheds_path: cannot read vector {path}: {exc}") from exc
+    if crs is not None and frame.crs is not None and not frame.crs.equals(crs):
+        raise InvestCompatError("unsupported: watersheds_path is not in the CRS of dem_path (InVEST requires one CRS)")
+    return frame
+
+
+def sdr_grid(args: Mapping[str, Any], ws_bbox: list[float]) -> Grid:
+    """align_and_resize_raster_stack(..., 'intersection', raster_align_index=0 (DEM), square DEM pixel)."""
+    keys = [*RASTER_ARGS, *(["drainage_path"] if is_set(args.get("drainage_path")) else [])]
+    boxes = [ws_bbox]
+    infos = {}
+    for key in keys:
+        try:
+            with rasterio.open(args[key]) as src:
+                infos[key] = (src.transform, src.width, src.height, src.crs)
+        except rasterio.errors.RasterioIOError as exc:
+            raise InvestCompatError(f"{key}: cannot read raster {args[key]}: {exc}") from exc
+    dem_t, dem_w, dem_h, dem_crs = infos["dem_path"]
+    if dem_crs is not None and not dem_crs.is_projected:
+        raise InvestCompatError("dem_path must be in a projected coordinate system (metres)")
+    other = [k for k, info in infos.items() if info[3] != dem_crs]
+    if other:
+        raise InvestCompatError(f"unsupported: raster(s) {', '.join(other)} are not in the CRS of dem_path; "
+                                "reproject them first (this mode does not warp between projections)")
+    for transform, width, height, _ in infos.values():
+        if transform.b != 0 or transform.d != 0:
+            raise InvestCompatError("unsupported: rotated rasters")
+        boxes.append(raster_bbox(transform, width, height))
+    if abs(dem_t.a) != abs(dem_t.e):
+        raise InvestCompatError("unsupported: dem_path has non-square pixels (InVEST resamples to the smaller side)")
+    pixel = (abs(dem_t.a), -abs(dem_t.a))
+    bbox = snap_lower_left(intersect(boxes), raster_bbox(dem_t, dem_w, dem_h), (dem_t.a, dem_t.e))
+    return grid_for_bbox(bbox, pixel, dem_crs)
+
+
+def _lookup(codes: np.ndarray, valid: np.ndarray, table: Mapping[int, float]) -> np.ndarray:
+    """float32 value per valid pixel's LULC code, NaN elsewhere; codes missing from the table are an error."""
+    present = np.unique(codes[valid])
+    missing = sorted(int(c) for c in present if int(c) not in table)
+    if missing:
+        raise InvestCompatError(
+            "Values in the LULC raster were found that are not represented under the 'lucode' key column of the "
+            f"Biophysical table. The missing values found in the LULC raster but not the table are: {missing}")
+    values = np.asarray([table[int(c)] for c in present], dtype=np.float32)
+    out = np.full(codes.shape, np.nan, dtype=np.float32)
+    if present.size:
+        out[valid] = values[np.searchsorted(present, codes[valid])]
+    return out
+
+
+def _filled(values: np.ndarray, valid: np.ndarray, nodata: float, dtype: Any = None) -> np.ndarray:
+    """values (NaN or anything off `valid`) as an output array with InVEST's nodata value."""
+    out = np.asarray(values, dtype=dtype or values.dtype).copy()
+    out[~valid] = nodata
+    return out
+
+
+@dataclass
+class Inputs:
+    """The aligned, masked inputs: `valid` is InVEST's mask.tif (centre in a polygon, every input valid)."""
+
+    grid: Grid
+    valid: np.ndarray
+    dem: np.ndarray
+    lulc: np.ndarray
+    erosivity: np.ndarray
+    erodibility: np.ndarray
+    drainage: np.ndarray | None
+
+
+def load_inputs(args: Mapping[str, Any], frame: gpd.GeoDataFrame) -> Inputs:
+    """Align and mask the rasters as InVEST does (the mask makes polygon edges and nodata routing boundaries)."""
+    grid = sdr_grid(args, [float(b) for b in frame.total_bounds])
+    terrain.check_fits((grid.height, grid.width))
+    valid = polygon_mask(list(frame.geometry), grid)
+    arrays = {}
+    keys = [*RASTER_ARGS, *(["drainage_path"] if is_set(args.get("drainage_path")) else [])]
+    for key in keys:
+        data, nodata = read_aligned(args[key], grid, RESAMPLING[key], key)
+        valid &= ~equals_nodata(data, nodata)
+        arrays[key] = data
+    masked_dtype = np.result_type(arrays["dem_path"].dtype, np.float32)
+    return Inputs(grid, valid, arrays["dem_path"].astype(masked_dtype, copy=False), arrays["lulc_path"],
+                  arrays["erosivity_path"], arrays["erodibility_path"], arrays.get("drainage_path"))
+
+
+def _with_drainage(streams: np.ndarray, drainage: np.ndarray | None) -> np.ndarray:
+    """InVEST's stream_and_drainage: drainage == 1 joins the streams (nodata where the streams are nodata)."""
+    if drainage is None:
+        return streams
+    out = streams.copy()
+    out[(streams != BYTE_NODATA) & (drainage == 1)] = 1
+    return out
+
+
+def ic_factor(d_up: np.ndarray, d_dn: np.ndarray) -> np.ndarray:
+    """log10(D_up / D_dn) as float32, NaN where either is nodata or zero (streams have D_dn = 0)."""
+    ok = ~np.isnan(d_up) & ~np.isnan(d_dn) & (d_dn != 0) & (d_up != 0)
+    out = np.full(d_up.shape, np.nan, dtype=np.float32)
+    out[ok] = np.log10(d_up[ok] / d_dn[ok])
+    return out
+
+
+def sdr_factor(ic: np.ndarray, streams: np.ndarray, p: Params) -> np.ndarray:
+    """SDR_max / (1 + exp((IC0 − IC)/k)) in float32 (numpy's weak Python scalars, as InVEST), 1 on streams."""
+    ok = ~np.isnan(ic) & (streams != 1)
+    out = np.full(ic.shape, TARGET_NODATA, dtype=np.float32)
+    out[ok] = p.sdr_max / (1 + np.exp((p.ic0 - ic[ok]) / p.k))
+    out[streams == 1] = 1
+    return out
+
+
+@dataclass
+class Routing:
+    """Flow directions with their upslope counts, flow accumulation, streams (drainage included)."""
+
+    fd: np.ndarray
+    n_up: np.ndarray
+    fa: np.ndarray
+    streams: np.ndarray
+
+
+def _route(filled: np.ndarray, nodata: np.ndarray, w_thr: np.ndarray, s_thr: np.ndarray, p: Params,
+           drainage: np.ndarray | None) -> tuple[Routing, np.ndarray, np.ndarray]:
+    """Directions, FA / W / S accumulations (one pass) and streams.
+
+    Returns the routing, W̄·S̄ (W and S accumulations divided by FA, multiplied) and the extracted streams before
+    the drainage raster was added (InVEST's stream.tif)."""
+    fd = terrain.flow_dir_mfd(filled, nodata) if p.mfd else terrain.flow_dir_d8(filled, nodata)
+    n_up = upslope_counts(fd, p.mfd)
+    fa, w_bar, s_bar = accumulate3(fd, p.mfd, n_up, w_thr, s_thr)
+    w_bar /= fa
+    s_bar /= fa
+    w_bar *= s_bar  # W̄·S̄, in InVEST's order
+    del s_bar
+    streams = (terrain.extract_streams_mfd(fa, fd, p.tfa, trace_threshold_proportion=0.7) if p.mfd
+               else terrain.extract_streams_d8(fa, p.tfa))
+    return Routing(fd, n_up, fa, _with_drainage(streams, drainage)), w_bar, streams
+
+
+def _erosion(inp: Inputs, ls: np.ndarray, ls_ok: np.ndarray, cp: np.ndarray,
+             streams: np.ndarray) -> tuple[np.ndarray, ...]:
+    """RKLS = LS·R·K (float64 product, stored float32) and USLE = RKLS·CP off streams; avoided = RKLS − USLE."""
+    ok = inp.valid & ls_ok & (streams == 0)
+    rkls = np.full(ok.shape, TARGET_NODATA, dtype=np.float32)
+    rkls[ok] = ls[ok] * inp.erosivity[ok] * inp.erodibility[ok]
+    usle = np.full(ok.shape, F32_MAX, dtype=np.float32)
+    usle[ok] = rkls[ok] * cp[ok]
+    avoided = np.full(ok.shape, F32_MAX, dtype=np.float32)
+    avoided[ok] = rkls[ok] - usle[ok]
+    return ok, rkls, usle, avoided
+
+
+def _delivery(rt: Routing, ws_bar: np.ndarray, w_thr: np.ndarray, s_thr: np.ndarray, cell: float,
+              p: Params) -> np.ndarray:
+    """SDR from D_up = W̄·S̄·√(FA·cell²) (ws_bar is consumed) and D_dn = distance to a stream weighted by 1/(W·S)."""
+    d_up = ws_bar
+    d_up *= np.sqrt(rt.fa * cell**2)
+    ws_inverse = (1 / (w_thr * s_thr)).astype(np.float64)
+    d_dn = (terrain.distance_to_channel_mfd(rt.fd, rt.streams, ws_inverse) if p.mfd
+            else terrain.distance_to_channel_d8(rt.fd, rt.streams, ws_inverse))
+    del ws_inverse
+    return sdr_factor(ic_factor(d_up, d_dn), rt.streams, p)
+
+
+def _as_output(values: np.ndarray, nodata: float) -> np.ndarray:
+    """values with NaN replaced by InVEST's nodata value, in place (the caller hands the array to the writer)."""
+    values[np.isnan(values)] = nodata
+    return values
+
+
+def run(args: Mapping[str, Any], workspace: Path) -> dict[str, Path]:
+    """Run SDR into workspace: InVEST's main rasters, LS / flow accumulation / filled DEM, the watershed table."""
+    sfx = suffix(args)
+    p = _params(args)
+    bio = read_table(args["biophysical_table_path"], "biophysical_table_path", "lucode", ("usle_c", "usle_p"))
+    with rasterio.open(args["dem_path"]) as src:
+        dem_crs = src.crs
+    frame = _watersheds(args["watersheds_path"], dem_crs)
+    inp = load_inputs(args, frame)
+    grid, valid = inp.grid, inp.valid
+    inter = workspace / "intermediate_outputs"
+    writer = Writer(grid)
+
+    def out(key: str, folder: Path, data: np.ndarray, nodata: float) -> None:
+        writer.submit(key, folder / with_suffix(f"{key}.tif", sfx), data, nodata)
+
+    nodata = ~valid
+    # masked pixels carry the nodata value, as in InVEST's masked_dem.tif: the terrain kernels' results (MFD
+    # plateau directions) can depend on those values, not only on the mask
+    dem_nodata = float(np.finfo(inp.dem.dtype).max)
+    filled = terrain.fill_pits(_filled(inp.dem, valid, dem_nodata), nodata)
+    out("pit_filled_dem", inter, filled.astype(inp.dem.dtype), dem_nodata)
+    slope = terrain.slope_percent(filled, nodata, (grid.transform.a, grid.transform.e))
+    w = _lookup(inp.lulc, valid, bio["usle_c"].to_dict())
+    w_thr = np.where(w < 0.001, np.float32(0.001), w)  # NaN (nodata) stays NaN
+    s_thr = np.clip(slope / 100, np.float32(0.005), np.float32(1.0))  # float32, NaN stays NaN
+    del w
+    rt, ws_bar, extracted = _route(filled, nodata, w_thr, s_thr, p, inp.drainage)
+    del filled, nodata
+    out("stream", workspace, extracted, BYTE_NODATA)
+    cell = abs(grid.transform.a)
+    ls = terrain.ls_factor(slope, rt.fa, cell, p.l_max)
+    del slope
+    ls_ok = ~np.isnan(ls)
+    cp = _lookup(inp.lulc, valid, (bio["usle_c"] * bio["usle_p"]).to_dict())
+    land, rkls, usle, avoided_erosion = _erosion(inp, ls, ls_ok, cp, rt.streams)
+    del cp, ls_ok, inp
+    out("ls", inter, _as_output(ls, F64_MAX), F64_MAX)
+    del ls
+    out("rkls", workspace, rkls, TARGET_NODATA)
+    out("usle", workspace, usle, F32_MAX)
+    out("avoided_erosion", workspace, avoided_erosion, F32_MAX)
+
+    sdr = _delivery(rt, ws_bar, w_thr, s_thr, cell, p)
+    del w_thr, s_thr, ws_bar
+    out("flow_accumulation", inter, _as_output(rt.fa, FA_NODATA), FA_NODATA)
+    out("sdr_factor", inter, sdr, TARGET_NODATA)
+    export_ok = land & (sdr != TARGET_NODATA)
+    sed_export = np.full(valid.shape, F32_MAX, dtype=np.float32)
+    sed_export[export_ok] = usle[export_ok] * sdr[export_ok]
+    out("sed_export", workspace, sed_export, F32_MAX)
+    e_prime = np.full(valid.shape, TARGET_NODATA, dtype=np.float32)
+    e_prime[export_ok] = usle[export_ok] * (1 - sdr[export_ok])
+    e_prime[rt.streams == 1] = 0  # sediment on a stream pixel is not "retained upslope"
+    deposition, _ = sediment_deposition(rt.fd, p.mfd, rt.n_up, e_prime, sdr)
+    del e_prime, rt
+    out("sed_deposition", workspace, deposition, TARGET_NODATA)
+    ax_ok = export_ok & (deposition != TARGET_NODATA)
+    avoided_export = np.full(valid.shape, F32_MAX, dtype=np.float32)
+    avoided_export[ax_ok] = avoided_erosion[ax_ok] * sdr[ax_ok] + deposition[ax_ok]
+    out("avoided_export", workspace, avoided_export, F32_MAX)
+
+    layers = {"usle": (usle, F32_MAX), "sed_export": (sed_export, F32_MAX),
+              "sed_deposition": (deposition, TARGET_NODATA), "avoided_export": (avoided_export, F32_MAX),
+              "avoided_erosion": (avoided_erosion, F32_MAX)}
+    table = _report(frame, grid, layers)
+    written = writer.wait()
+    written["watershed_results_sdr_csv"] = write_text(workspace / with_suffix("watershed_results_sdr.csv", sfx),
+                                                      table)
+    return written
+
+
+def _report(frame: gpd.GeoDataFrame, grid: Grid, layers: Mapping[str, tuple[np.ndarray, float]]) -> str:
+    """The watershed table: the vector's fields, then each total in t/yr (Σ pixel-centre values × ha/pixel)."""
+    masks = zone_masks(list(frame.geometry), grid)
+    ha_per_px = abs(grid.transform.a * grid.transform.e) / 10000
+    sums = {key: zonal_stats(data, nd, masks) for key, (data, nd) in layers.items()}
+    rows = [{field: _dbf(sums[key][i].total * ha_per_px) for field, key in REPORT_FIELDS}
+            for i in range(len(frame))]
+    return _csv(frame, rows)
+
+
+SPEC = ModelSpec(
+    model_id="sdr",
+    pyname="natcap.invest.sdr.sdr",
+    run=run,
+    required=frozenset({"dem_path", "erosivity_path", "erodibility_path", "lulc_path", "watersheds_path",
+                        "biophysical_table_path", "threshold_flow_accumulation", "k_param", "sdr_max",
+                        "ic_0_param", "l_max", "flow_dir_algorithm"}),
+    optional=frozenset({"drainage_path"}),
+    paths=frozenset({*RASTER_ARGS, "watersheds_path", "biophysical_table_path", "drainage_path"}),
+)
+
+__all__ = ["SPEC", "ic_factor", "run", "sdr_factor", "sdr_grid"]
