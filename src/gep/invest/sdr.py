@@ -31,7 +31,8 @@ from rasterio.warp import Resampling
 from gep.accounting import terrain
 from gep.invest._align import Grid, grid_for_bbox, intersect, raster_bbox, snap_lower_left
 from gep.invest._common import as_float
-from gep.invest._raster import equals_nodata, write_text
+from gep.invest._fast import _code_range, _gather, nodata_mask
+from gep.invest._raster import write_text
 from gep.invest._sdr_deposition import sediment_deposition
 from gep.invest._sdr_io import Writer, polygon_mask, read_aligned
 from gep.invest._sdr_routing import accumulate3, upslope_counts
@@ -123,6 +124,8 @@ def sdr_grid(args: Mapping[str, Any], ws_bbox: list[float]) -> Grid:
 
 def _lookup(codes: np.ndarray, valid: np.ndarray, table: Mapping[int, float]) -> np.ndarray:
     """float32 value per valid pixel's LULC code, NaN elsewhere; codes missing from the table are an error."""
+    if np.issubdtype(codes.dtype, np.integer) and codes.ndim == 2 and codes.size:
+        return _lookup_table(codes, valid, table)
     present = np.unique(codes[valid])
     missing = sorted(int(c) for c in present if int(c) not in table)
     if missing:
@@ -133,6 +136,33 @@ def _lookup(codes: np.ndarray, valid: np.ndarray, table: Mapping[int, float]) ->
     out = np.full(codes.shape, np.nan, dtype=np.float32)
     if present.size:
         out[valid] = values[np.searchsorted(present, codes[valid])]
+    return out
+
+
+def _lookup_table(codes: np.ndarray, valid: np.ndarray, table: Mapping[int, float]) -> np.ndarray:
+    """The same as `_lookup` for integer LULC, with a lookup table gathered in parallel (no sorting)."""
+    lo, hi = _code_range(codes)
+    if hi - lo >= 65536:
+        present = np.unique(codes[valid])
+    else:
+        counts = np.bincount((codes[valid].astype(np.int64) - lo), minlength=hi - lo + 1)
+        present = np.flatnonzero(counts) + lo
+    missing = sorted(int(c) for c in present if int(c) not in table)
+    if missing:
+        raise InvestCompatError(
+            "Values in the LULC raster were found that are not represented under the 'lucode' key column of the "
+            f"Biophysical table. The missing values found in the LULC raster but not the table are: {missing}")
+    if hi - lo >= 65536:
+        out = np.full(codes.shape, np.nan, dtype=np.float32)
+        values = np.asarray([table[int(c)] for c in present], dtype=np.float32)
+        if present.size:
+            out[valid] = values[np.searchsorted(present, codes[valid])]
+        return out
+    lut = np.full(hi - lo + 1, np.nan, dtype=np.float32)
+    for code in present:
+        lut[int(code) - lo] = table[int(code)]
+    out = _gather(codes, int(lo), lut)
+    out[~valid] = np.nan
     return out
 
 
@@ -165,7 +195,7 @@ def load_inputs(args: Mapping[str, Any], frame: gpd.GeoDataFrame) -> Inputs:
     keys = [*RASTER_ARGS, *(["drainage_path"] if is_set(args.get("drainage_path")) else [])]
     for key in keys:
         data, nodata = read_aligned(args[key], grid, RESAMPLING[key], key)
-        valid &= ~equals_nodata(data, nodata)
+        valid &= ~nodata_mask(data, nodata)
         arrays[key] = data
     masked_dtype = np.result_type(arrays["dem_path"].dtype, np.float32)
     return Inputs(grid, valid, arrays["dem_path"].astype(masked_dtype, copy=False), arrays["lulc_path"],
