@@ -87,20 +87,7 @@ def reclassify(lulc: Band, table: Mapping[int, float], out_nodata: float, table_
 
 def write_float32(path: Path, data: np.ndarray, nodata: float, transform: Affine, crs: CRS | None) -> Path:
     """Write a float32 GeoTIFF atomically: a temp file in the same folder, then rename over the target."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tif", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        height, width = data.shape
-        profile = dict(GTIFF_OPTIONS, width=width, height=height, count=1, dtype="float32",
-                       nodata=nodata, transform=transform, crs=crs)
-        with rasterio.open(tmp, "w", **profile) as dst:
-            dst.write(data.astype(np.float32, copy=False), 1)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return _write_float32_with(path, data, nodata, transform, crs, {})
 
 
 def write_text(path: Path, text: str) -> Path:
