@@ -149,7 +149,10 @@ def ls_from_dem(dem: np.ndarray, cell_size: float, l_max: float) -> np.ndarray:
     from gep.accounting import terrain
 
     mask = ~np.isfinite(dem)
-    filled = terrain.fill_pits(np.where(mask, 0.0, dem), mask)
+    # off-DEM pixels carry a nodata height, as in InVEST's masked DEM: plateau resolution next to nodata depends
+    # on the value stored there, and this is the value pygeoprocessing sees
+    nodata_height = float(np.finfo(np.float32).max)
+    filled = terrain.fill_pits(np.where(mask, nodata_height, dem), mask)
     flow = terrain.flow_accumulation_mfd(terrain.flow_dir_mfd(filled, mask))
     slope = terrain.slope_percent(filled, mask, (cell_size, -cell_size))
     return terrain.ls_factor(slope, flow, cell_size, l_max)
