@@ -1010,6 +1010,35 @@ def _nb(dem: np.ndarray, mask: np.ndarray, r: int, c: int) -> tuple[float, bool]
     return dem[r, c], True
 
 
+@njit(cache=True, inline="always")
+def _outer_term(p: float, op: bool, q: float, oq: bool, m: float, om: bool, e: float,
+                r2: float) -> tuple[float, int]:
+    """Difference across a corner pair (p, q) with middle m, falling back to half pairs or the centre e."""
+    if op and oq:
+        return p - q, 2
+    if op and om:
+        return p - m, 1
+    if om and oq:
+        return m - q, 1
+    if op:
+        return (p - e) * r2, 1
+    if oq:
+        return (e - q) * r2, 1
+    return 0.0, 0
+
+
+@njit(cache=True, inline="always")
+def _middle_term(p: float, op: bool, q: float, oq: bool, e: float) -> tuple[float, int]:
+    """Difference across the edge pair (p, q), weighted 2, falling back to the centre e."""
+    if op and oq:
+        return 2 * (p - q), 4
+    if op:
+        return 2 * (p - e), 2
+    if oq:
+        return 2 * (e - q), 2
+    return 0.0, 0
+
+
 @njit(cache=True, parallel=True)
 def _slope(dem: np.ndarray, mask: np.ndarray, xcs: float, ycs: float) -> np.ndarray:
     rows, cols = dem.shape
@@ -1029,94 +1058,17 @@ def _slope(dem: np.ndarray, mask: np.ndarray, xcs: float, ycs: float) -> np.ndar
             g, og = _nb(dem, mask, r + 1, c - 1)
             h, oh = _nb(dem, mask, r + 1, c)
             i, oi = _nb(dem, mask, r + 1, c + 1)
-            dx = 0.0
-            dy = 0.0
-            xf = 0
-            yf = 0
-            # a - c
-            if oa and oc:
-                dx += a - cv
-                xf += 2
-            elif oa and ob:
-                dx += a - b
-                xf += 1
-            elif ob and oc:
-                dx += b - cv
-                xf += 1
-            elif oa:
-                dx += (a - e) * r2
-                xf += 1
-            elif oc:
-                dx += (e - cv) * r2
-                xf += 1
-            # d - f
-            if od and of:
-                dx += 2 * (d - f)
-                xf += 4
-            elif od:
-                dx += 2 * (d - e)
-                xf += 2
-            elif of:
-                dx += 2 * (e - f)
-                xf += 2
-            # g - i
-            if og and oi:
-                dx += g - i
-                xf += 2
-            elif og and oh:
-                dx += g - h
-                xf += 1
-            elif oh and oi:
-                dx += h - i
-                xf += 1
-            elif og:
-                dx += (g - e) * r2
-                xf += 1
-            elif oi:
-                dx += (e - i) * r2
-                xf += 1
-            # a - g
-            if oa and og:
-                dy += a - g
-                yf += 2
-            elif oa and od:
-                dy += a - d
-                yf += 1
-            elif od and og:
-                dy += d - g
-                yf += 1
-            elif oa:
-                dy += (a - e) * r2
-                yf += 1
-            elif og:
-                dy += (e - g) * r2
-                yf += 1
-            # b - h
-            if ob and oh:
-                dy += 2 * (b - h)
-                yf += 4
-            elif ob:
-                dy += 2 * (b - e)
-                yf += 2
-            elif oh:
-                dy += 2 * (e - h)
-                yf += 2
-            # c - i
-            if oc and oi:
-                dy += cv - i
-                yf += 2
-            elif oc and of:
-                dy += cv - f
-                yf += 1
-            elif of and oi:
-                dy += f - i
-                yf += 1
-            elif oc:
-                dy += (cv - e) * r2
-                yf += 1
-            elif oi:
-                dy += (e - i) * r2
-                yf += 1
+            # columns a-c, d-f, g-i give dz/dx; rows a-g, b-h, c-i give dz/dy (same order as before)
+            t1, w1 = _outer_term(a, oa, cv, oc, b, ob, e, r2)
+            t2, w2 = _middle_term(d, od, f, of, e)
+            t3, w3 = _outer_term(g, og, i, oi, h, oh, e, r2)
+            dx = 0.0 + t1 + t2 + t3
+            xf = w1 + w2 + w3
+            t1, w1 = _outer_term(a, oa, g, og, d, od, e, r2)
+            t2, w2 = _middle_term(b, ob, h, oh, e)
+            t3, w3 = _outer_term(cv, oc, i, oi, f, of, e, r2)
+            dy = 0.0 + t1 + t2 + t3
+            yf = w1 + w2 + w3
             dzdx = dx / (xf * xcs) if xf != 0 else 0.0
             dzdy = dy / (yf * ycs) if yf != 0 else 0.0
             out[r, c] = np.float32(100.0 * np.sqrt(dzdx * dzdx + dzdy * dzdy))
