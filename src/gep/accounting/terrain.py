@@ -630,7 +630,8 @@ def flow_accumulation_d8(flow_dir: np.ndarray, weight: np.ndarray | None = None)
 
 
 @njit(cache=True)
-def _mfd_sum(v: int) -> int:
+def mfd_sum(v: int) -> int:
+    """Sum of the eight 4-bit weights packed in an MFD direction value."""
     total = 0
     for i in range(8):
         total += (v >> (i * 4)) & 0xF
@@ -697,7 +698,7 @@ def _flow_accumulation_mfd(fd2: np.ndarray, weight2: np.ndarray, use_weight: boo
                         top += 2
                         preempted = True
                         break
-                    val += acc[kn] * w / float(_mfd_sum(up))
+                    val += acc[kn] * w / float(mfd_sum(up))
                 if not preempted:
                     acc[p] = val
                     done[p] = 1

@@ -26,9 +26,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-ROW_OFFSETS = np.array([0, -1, -1, -1, 0, 1, 1, 1], dtype=np.int64)
-COL_OFFSETS = np.array([1, 1, 0, -1, -1, -1, 0, 1], dtype=np.int64)
-INFLOW = np.array([4, 5, 6, 7, 0, 1, 2, 3], dtype=np.int64)
+from gep.accounting.terrain import COL_OFFSETS, INFLOW, ROW_OFFSETS, mfd_sum
+from gep.invest._sdr_routing import weight_to
+
 OUT_NODATA = -1.0
 
 
@@ -41,28 +41,12 @@ def _is_close(x: float, y: float) -> bool:
 
 
 @njit(cache=True, inline="always")
-def _weight_to(v: int, mfd: bool, n: int) -> int:
-    """Weight a pixel with direction value v sends to its neighbour n (D8: 1 for its one direction)."""
-    if mfd:
-        return (v >> (4 * n)) & 0xF
-    return 1 if v == n else 0
-
-
-@njit(cache=True, inline="always")
 def _flow_into(fd: np.ndarray, mfd: bool, r: int, c: int, n: int) -> int:
     """Weight with which the pixel at (r, c) (the neighbour in direction n) flows back into the centre."""
     v = int(fd[r, c])
     if mfd:
         return (v >> (4 * INFLOW[n])) & 0xF
     return 1 if v == INFLOW[n] else 0
-
-
-@njit(cache=True)
-def _mfd_total(v: int) -> int:
-    total = 0
-    for i in range(8):
-        total += (v >> (4 * i)) & 0xF
-    return total
 
 
 @njit(cache=True)
@@ -89,7 +73,7 @@ def _upslope_flux(fd: np.ndarray, mfd: bool, flux: np.ndarray, r: int, c: int) -
             continue
         prop = np.float32(1.0)
         if mfd:
-            prop = np.float32(w) / np.float32(_mfd_total(int(fd[rr, cc])))
+            prop = np.float32(w) / np.float32(mfd_sum(int(fd[rr, cc])))
         fj = flux[rr, cc]
         if _is_close(fj, OUT_NODATA):
             continue
@@ -123,7 +107,7 @@ def _deposition(fd: np.ndarray, mfd: bool, fd_nodata: int, n_up: np.ndarray, e_p
                         wsum = 0
                         v = int(fd[r, c])
                         for n in range(8):
-                            w = _weight_to(v, mfd, n)
+                            w = weight_to(v, mfd, n)
                             if w == 0:
                                 continue
                             rr, cc = r + ROW_OFFSETS[n], c + COL_OFFSETS[n]
@@ -155,7 +139,7 @@ def _deposition(fd: np.ndarray, mfd: bool, fd_nodata: int, n_up: np.ndarray, e_p
                         dep[r, c] = np.float32(max(t, 0.0))
                         flux[r, c] = max(f, 0.0)
                         for n in range(8):
-                            w = _weight_to(v, mfd, n)
+                            w = weight_to(v, mfd, n)
                             rr, cc = r + ROW_OFFSETS[n], c + COL_OFFSETS[n]
                             if w != 0 and 0 <= rr < rows and 0 <= cc < cols:
                                 n_set[rr, cc] += 1

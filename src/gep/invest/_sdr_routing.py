@@ -12,13 +12,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-ROW_OFFSETS = np.array([0, -1, -1, -1, 0, 1, 1, 1], dtype=np.int64)
-COL_OFFSETS = np.array([1, 1, 0, -1, -1, -1, 0, 1], dtype=np.int64)
-INFLOW = np.array([4, 5, 6, 7, 0, 1, 2, 3], dtype=np.int64)
+from gep.accounting.terrain import COL_OFFSETS, INFLOW, ROW_OFFSETS, mfd_sum
 
 
 @njit(cache=True, inline="always")
-def _weight_to(v: int, mfd: bool, n: int) -> int:
+def weight_to(v: int, mfd: bool, n: int) -> int:
     """Weight a pixel with direction value v sends to its neighbour n (D8: 1 for its one direction)."""
     if mfd:
         return (v >> (4 * n)) & 0xF
@@ -33,7 +31,7 @@ def _upslope_counts(fd: np.ndarray, mfd: bool) -> np.ndarray:
         for c in range(cols):
             v = int(fd[r, c])
             for n in range(8):
-                if _weight_to(v, mfd, n) == 0:
+                if weight_to(v, mfd, n) == 0:
                     continue
                 rr, cc = r + ROW_OFFSETS[n], c + COL_OFFSETS[n]
                 if 0 <= rr < rows and 0 <= cc < cols:
@@ -50,14 +48,6 @@ def upslope_counts(flow_dir: np.ndarray, mfd: bool) -> np.ndarray:
 def _weight(w: np.ndarray, r: int, c: int) -> float:
     x = np.float64(w[r, c])
     return 0.0 if np.isnan(x) else x
-
-
-@njit(cache=True)
-def _mfd_total(v: int) -> int:
-    total = 0
-    for i in range(8):
-        total += (v >> (4 * i)) & 0xF
-    return total
 
 
 @njit(cache=True)
@@ -86,11 +76,11 @@ def _accumulate3(fd: np.ndarray, mfd: bool, nodata: int, counts: np.ndarray, w: 
                     up = int(fd[rr, cc])
                     if up == nodata:
                         continue
-                    k = _weight_to(up, mfd, INFLOW[n])
+                    k = weight_to(up, mfd, INFLOW[n])
                     if k == 0:
                         continue
                     if mfd:
-                        total = float(_mfd_total(up))
+                        total = float(mfd_sum(up))
                         a += fa[rr, cc] * k / total
                         b += wa[rr, cc] * k / total
                         d += sa[rr, cc] * k / total
@@ -101,7 +91,7 @@ def _accumulate3(fd: np.ndarray, mfd: bool, nodata: int, counts: np.ndarray, w: 
                 fa[r, c], wa[r, c], sa[r, c] = a, b, d
                 v = int(fd[r, c])
                 for n in range(8):
-                    if _weight_to(v, mfd, n) == 0:
+                    if weight_to(v, mfd, n) == 0:
                         continue
                     rr, cc = r + ROW_OFFSETS[n], c + COL_OFFSETS[n]
                     if rr < 0 or rr >= rows or cc < 0 or cc >= cols or int(fd[rr, cc]) == nodata:
