@@ -191,6 +191,10 @@ def reclassify_fast(lulc: Band, table: Mapping[int, float], out_nodata: float, t
     return codes.reclassify(lulc, table, out_nodata, table_name, column)
 
 
+code_range = _code_range  # public names for other models (SDR)
+gather = _gather
+
+
 # ----------------------------------------------------------------------------------- zonal sums
 
 

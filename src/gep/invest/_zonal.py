@@ -16,6 +16,7 @@ from rasterio.features import rasterize
 from shapely.geometry.base import BaseGeometry
 
 from gep.invest._align import Grid
+from gep.invest._fast import masked_sum
 from gep.invest._raster import equals_nodata
 
 
@@ -94,7 +95,25 @@ def _bbox_fallback(geom: BaseGeometry, grid: Grid) -> ZoneMask | None:
 
 
 def zonal_stats(values: np.ndarray, nodata: float | None, masks: Sequence[ZoneMask | None]) -> list[ZoneStat]:
-    """Count and sum (float64) of the non-nodata pixels under each mask."""
+    """Count and sum (float64) of the non-nodata pixels under each mask.
+
+    float32 layers take a compiled masked sum, one pass per zone and no full-raster temporaries; other dtypes
+    the numpy path.
+    """
+    out = []
+    for zone in masks:
+        if zone is None:
+            out.append(ZoneStat(0, 0.0))
+            continue
+        summed = masked_sum(values[zone.rows, zone.cols], zone.mask, nodata)
+        if summed is None:
+            return _zonal_stats_numpy(values, nodata, masks)
+        out.append(ZoneStat(*summed))
+    return out
+
+
+def _zonal_stats_numpy(values: np.ndarray, nodata: float | None,
+                       masks: Sequence[ZoneMask | None]) -> list[ZoneStat]:
     valid = ~equals_nodata(values, nodata)
     out = []
     for zone in masks:

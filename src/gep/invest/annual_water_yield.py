@@ -13,7 +13,7 @@ optional scarcity (demand) and hydropower valuation fields, written as InVEST's 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +25,11 @@ import rasterio
 from gep.invest._align import Grid, intersection_grid, read_stack_to_grid
 from gep.invest._awy_fast import AwyLayers, awy_pixels
 from gep.invest._common import as_float, raster_map
-from gep.invest._fast import masked_sum, reclassify_fast
+from gep.invest._fast import reclassify_fast
 from gep.invest._raster import Band, equals_nodata, write_float32_many, write_text
 from gep.invest._table import read_table
-from gep.invest._zonal import ZoneMask, ZoneStat, zonal_stats, zone_masks
+from gep.invest._vector_csv import dbf_value, vector_csv
+from gep.invest._zonal import ZoneStat, zonal_stats, zone_masks
 from gep.invest.errors import InvestCompatError
 from gep.invest.spec import ModelSpec, is_set, suffix, with_suffix
 
@@ -84,20 +85,6 @@ def _awy_pixels_numpy(lulc: Band, kc_table: Mapping[int, float], root_table: Map
     return AwyLayers(fp, aet, wyield, pet)
 
 
-def _zonal_stats(values: np.ndarray, nodata: float | None, masks: Sequence[ZoneMask | None]) -> list[ZoneStat]:
-    """zonal_stats, with the compiled masked sum for float32 layers (one pass per zone, no temporaries)."""
-    out = []
-    for zone in masks:
-        if zone is None:
-            out.append(ZoneStat(0, 0.0))
-            continue
-        summed = masked_sum(values[zone.rows, zone.cols], zone.mask, nodata)
-        if summed is None:
-            return zonal_stats(values, nodata, masks)
-        out.append(ZoneStat(*summed))
-    return out
-
-
 def _read_watersheds(path: str, id_field: str, label: str, crs: Any) -> gpd.GeoDataFrame:
     """The (sub)watershed polygons, in file order; they must share the LULC's CRS, as InVEST requires."""
     try:
@@ -114,11 +101,6 @@ def _read_watersheds(path: str, id_field: str, label: str, crs: Any) -> gpd.GeoD
     return frame
 
 
-def _dbf(value: float | None) -> float | None:
-    """A value as InVEST reads it back from its shapefile field (width 24, 11 decimals)."""
-    return None if value is None else float(f"{value:.11f}")
-
-
 def _ws_table(frame: gpd.GeoDataFrame, stats: Mapping[str, list[ZoneStat]], valuation: pd.DataFrame | None,
               id_field: str) -> list[dict[str, Any]]:
     """The attribute rows InVEST adds to each (sub)watershed: means, volume, scarcity, valuation."""
@@ -126,18 +108,18 @@ def _ws_table(frame: gpd.GeoDataFrame, stats: Mapping[str, list[ZoneStat]], valu
     for i, geom in enumerate(frame.geometry):
         row: dict[str, Any] = {}
         for key in ("precip_mn", "PET_mn", "AET_mn", "wyield_mn"):
-            row[key] = _dbf(stats[key][i].mean)
+            row[key] = dbf_value(stats[key][i].mean)
         row["wyield_vol"] = None
         if row["wyield_mn"] is not None and geom is not None:
-            row["wyield_vol"] = _dbf(row["wyield_mn"] * geom.area / 1000)
+            row["wyield_vol"] = dbf_value(row["wyield_mn"] * geom.area / 1000)
         if "demand" in stats:
             demand = stats["demand"][i]
-            row["consum_vol"] = _dbf(demand.total) if demand.count > 0 else None
-            row["consum_mn"] = _dbf(demand.mean)
+            row["consum_vol"] = dbf_value(demand.total) if demand.count > 0 else None
+            row["consum_mn"] = dbf_value(demand.mean)
             row["rsupply_vl"] = row["rsupply_mn"] = None
             if row["wyield_mn"] is not None and row["consum_mn"] is not None:
-                row["rsupply_vl"] = _dbf(row["wyield_vol"] - row["consum_vol"])
-                row["rsupply_mn"] = _dbf(row["wyield_mn"] - row["consum_mn"])
+                row["rsupply_vl"] = dbf_value(row["wyield_vol"] - row["consum_vol"])
+                row["rsupply_mn"] = dbf_value(row["wyield_mn"] - row["consum_mn"])
         if valuation is not None:
             row["hp_energy"] = row["hp_val"] = None
             if row.get("rsupply_vl") is not None:
@@ -146,47 +128,10 @@ def _ws_table(frame: gpd.GeoDataFrame, stats: Mapping[str, list[ZoneStat]], valu
                 energy = v["efficiency"] * v["fraction"] * v["height"] * row["rsupply_vl"] * 0.00272
                 ratio = 1 / (1 + v["discount"] / 100)
                 dsum = (1 - math.pow(ratio, v["time_span"])) / (1 - ratio) if ratio != 1 else 0  # as InVEST
-                row["hp_energy"] = _dbf(float(energy))
-                row["hp_val"] = _dbf(float((v["kw_price"] * energy - v["cost"]) * dsum))
+                row["hp_energy"] = dbf_value(float(energy))
+                row["hp_val"] = dbf_value(float((v["kw_price"] * energy - v["cost"]) * dsum))
         rows.append(row)
     return rows
-
-
-def _csv_cell(value: Any) -> str:
-    """GDAL's CSV writer as InVEST's convert_vector_to_csv produces it from the shapefile."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, bool | np.bool_):
-        return f'"{int(value)}"'
-    if isinstance(value, int | np.integer):
-        return f'"{int(value)}"'
-    if isinstance(value, float | np.floating):
-        return f"{float(value):.15f}"
-    text = str(value)
-    if any(c in text for c in ',"\n\r') or _looks_numeric(text):
-        return '"' + text.replace('"', '""') + '"'
-    return text
-
-
-def _looks_numeric(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _csv(frame: gpd.GeoDataFrame, rows: Sequence[Mapping[str, Any]]) -> str:
-    """Original attribute fields (names cut to the shapefile's 10 characters), then InVEST's fields."""
-    originals = [c for c in frame.columns if c != frame.geometry.name]
-    added = list(rows[0]) if rows else []
-    header = [str(c)[:10] for c in originals] + added
-    lines = [",".join(header)]
-    for i, row in enumerate(rows):
-        cells = [_csv_cell(frame[c].iloc[i]) for c in originals]
-        cells += ["" if row[k] is None else f"{row[k]:.11f}" for k in added]
-        lines.append(",".join(cells))
-    return "\n".join(lines) + "\n"
 
 
 def run(args: Mapping[str, Any], workspace: Path) -> dict[str, Path]:
@@ -252,10 +197,10 @@ def run(args: Mapping[str, Any], workspace: Path) -> dict[str, Path]:
                                   OUT_NODATA)
     for id_field, frame, name in sheds:
         masks = zone_masks(list(frame.geometry), grid)
-        stats = {key: _zonal_stats(data, nd, masks) for key, (data, nd) in zonal_layers.items()}
+        stats = {key: zonal_stats(data, nd, masks) for key, (data, nd) in zonal_layers.items()}
         rows = _ws_table(frame, stats, valuation if id_field == "ws_id" else None, id_field)
         key = name.removesuffix(".csv") + "_csv"
-        out[key] = write_text(workspace / "output" / with_suffix(name, sfx), _csv(frame, rows))
+        out[key] = write_text(workspace / "output" / with_suffix(name, sfx), vector_csv(frame, rows))
     return out
 
 

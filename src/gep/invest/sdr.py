@@ -31,14 +31,14 @@ from rasterio.warp import Resampling
 from gep.accounting import terrain
 from gep.invest._align import Grid, grid_for_bbox, intersect, raster_bbox, snap_lower_left
 from gep.invest._common import as_float
-from gep.invest._fast import _code_range, _gather, nodata_mask
+from gep.invest._fast import code_range, gather, nodata_mask
 from gep.invest._raster import write_text
 from gep.invest._sdr_deposition import sediment_deposition
 from gep.invest._sdr_io import Writer, polygon_mask, read_aligned
 from gep.invest._sdr_routing import accumulate3, upslope_counts
 from gep.invest._table import read_table
+from gep.invest._vector_csv import dbf_value, vector_csv
 from gep.invest._zonal import zonal_stats, zone_masks
-from gep.invest.annual_water_yield import _csv, _dbf
 from gep.invest.errors import InvestCompatError
 from gep.invest.spec import ModelSpec, is_set, suffix, with_suffix
 
@@ -123,46 +123,36 @@ def sdr_grid(args: Mapping[str, Any], ws_bbox: list[float]) -> Grid:
 
 
 def _lookup(codes: np.ndarray, valid: np.ndarray, table: Mapping[int, float]) -> np.ndarray:
-    """float32 value per valid pixel's LULC code, NaN elsewhere; codes missing from the table are an error."""
-    if np.issubdtype(codes.dtype, np.integer) and codes.ndim == 2 and codes.size:
-        return _lookup_table(codes, valid, table)
-    present = np.unique(codes[valid])
+    """float32 value per valid pixel's LULC code, NaN elsewhere; codes missing from the table are an error.
+
+    Only codes under the mask count (InVEST reads its masked LULC). Integer codes within a modest range use a
+    lookup-table gather, others a sort.
+    """
+    small = np.issubdtype(codes.dtype, np.integer) and codes.ndim == 2 and codes.size > 0
+    if small:
+        lo, hi = (int(v) for v in code_range(codes))
+        small = hi - lo < 65536
+    if small:
+        counts = np.bincount(codes[valid].astype(np.int64) - lo, minlength=hi - lo + 1)
+        present = np.flatnonzero(counts) + lo
+    else:
+        present = np.unique(codes[valid])
     missing = sorted(int(c) for c in present if int(c) not in table)
     if missing:
         raise InvestCompatError(
             "Values in the LULC raster were found that are not represented under the 'lucode' key column of the "
             f"Biophysical table. The missing values found in the LULC raster but not the table are: {missing}")
-    values = np.asarray([table[int(c)] for c in present], dtype=np.float32)
+    if small:
+        lut = np.full(hi - lo + 1, np.nan, dtype=np.float32)
+        for code in present:
+            lut[int(code) - lo] = table[int(code)]
+        out = gather(codes, lo, lut)
+        out[~valid] = np.nan
+        return out
     out = np.full(codes.shape, np.nan, dtype=np.float32)
     if present.size:
-        out[valid] = values[np.searchsorted(present, codes[valid])]
-    return out
-
-
-def _lookup_table(codes: np.ndarray, valid: np.ndarray, table: Mapping[int, float]) -> np.ndarray:
-    """The same as `_lookup` for integer LULC, with a lookup table gathered in parallel (no sorting)."""
-    lo, hi = _code_range(codes)
-    if hi - lo >= 65536:
-        present = np.unique(codes[valid])
-    else:
-        counts = np.bincount((codes[valid].astype(np.int64) - lo), minlength=hi - lo + 1)
-        present = np.flatnonzero(counts) + lo
-    missing = sorted(int(c) for c in present if int(c) not in table)
-    if missing:
-        raise InvestCompatError(
-            "Values in the LULC raster were found that are not represented under the 'lucode' key column of the "
-            f"Biophysical table. The missing values found in the LULC raster but not the table are: {missing}")
-    if hi - lo >= 65536:
-        out = np.full(codes.shape, np.nan, dtype=np.float32)
         values = np.asarray([table[int(c)] for c in present], dtype=np.float32)
-        if present.size:
-            out[valid] = values[np.searchsorted(present, codes[valid])]
-        return out
-    lut = np.full(hi - lo + 1, np.nan, dtype=np.float32)
-    for code in present:
-        lut[int(code) - lo] = table[int(code)]
-    out = _gather(codes, int(lo), lut)
-    out[~valid] = np.nan
+        out[valid] = values[np.searchsorted(present, codes[valid])]
     return out
 
 
@@ -364,9 +354,9 @@ def _report(frame: gpd.GeoDataFrame, grid: Grid, layers: Mapping[str, tuple[np.n
     masks = zone_masks(list(frame.geometry), grid)
     ha_per_px = abs(grid.transform.a * grid.transform.e) / 10000
     sums = {key: zonal_stats(data, nd, masks) for key, (data, nd) in layers.items()}
-    rows = [{field: _dbf(sums[key][i].total * ha_per_px) for field, key in REPORT_FIELDS}
+    rows = [{field: dbf_value(sums[key][i].total * ha_per_px) for field, key in REPORT_FIELDS}
             for i in range(len(frame))]
-    return _csv(frame, rows)
+    return vector_csv(frame, rows)
 
 
 SPEC = ModelSpec(
