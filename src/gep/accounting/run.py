@@ -20,7 +20,7 @@ import rasterio.shutil
 from dask.callbacks import Callback
 
 import gep
-from gep.accounting.accounts import Accounts
+from gep.accounting.accounts import COLUMNS, Accounts
 from gep.accounting.context import ClassValues, PixelContext, ZoneContext
 from gep.accounting.indicators import REGISTRY, indicator_class
 from gep.accounting.indicators.base import Indicator, Skip, SubQuantity
@@ -199,7 +199,6 @@ def _levels_table(region: Region, lowest: pd.DataFrame, attrs: list[dict[str, An
     table["year"] = year
     table["method"] = method
     table["price_year"] = price_year
-    from gep.accounting.accounts import COLUMNS
     return table[COLUMNS], info
 
 
@@ -245,11 +244,11 @@ def _geometry(region: Region) -> Any:
 
 
 def _metadata(region: Region, year: int, profile: MethodProfile, run: _Run) -> dict[str, Any]:
-    used = {p for ind in profile.indicators for p in [f"{ind}."]}
+    prefixes = tuple(f"{ind}." for ind in profile.indicators)
     params = [
         {"id": p.id, "value": p.value, "unit": p.unit, "year": p.year, "source": p.source, "verified": p.verified,
          "note": p.note, "overridden_by": p.overridden_by}
-        for p in profile.parameters.values() if any(p.id.startswith(u) for u in used)
+        for p in profile.parameters.values() if p.id.startswith(prefixes)
     ]
     stats = region.statistics.for_year(year).frame
     return {

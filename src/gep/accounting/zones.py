@@ -8,6 +8,7 @@ same task so each chunk of each input is read once. Upper levels are exact sums 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -177,27 +178,10 @@ def zonal_sums(zone_index: da.Array, layers: dict[str, da.Array], n_zones: int,
                             new_axis=[2, 3], chunks=(1, 1, rows, n_zones + 1),
                             meta=np.array((), dtype=np.float64), token="zonal-sums")
     total = partial.sum(axis=(0, 1), split_every=8)
-    with dask.config.set(scheduler="threads"):
-        if callbacks:
-            with _nested(callbacks):
-                result = total.compute()
-        else:
-            result = total.compute()
+    with dask.config.set(scheduler="threads"), ExitStack() as stack:
+        for callback in callbacks or ():
+            stack.enter_context(callback)
+        result = total.compute()
     sums = pd.DataFrame(result[: len(names), 1:].T, columns=names)
     counts = result[len(names):, 1:].T if classes is not None else np.zeros((n_zones, 0))
     return sums, counts
-
-
-class _nested:
-    """Enter several dask callbacks at once."""
-
-    def __init__(self, callbacks: Sequence[Any]) -> None:
-        self.callbacks = callbacks
-
-    def __enter__(self) -> None:
-        for cb in self.callbacks:
-            cb.__enter__()
-
-    def __exit__(self, *exc: object) -> None:
-        for cb in reversed(self.callbacks):
-            cb.__exit__(*exc)

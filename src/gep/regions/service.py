@@ -43,13 +43,12 @@ def import_region(session: Session, path: Path, by: Principal) -> Region:
                  method=region.method, years=list(region.years), levels=list(region.zones.levels))
     session.add(row)
     session.flush()
-    session.execute(insert(Zone), list(_zone_rows(row.id, region.zones.frame, region.zones.levels,
-                                                  region.grid.pixel_area_m2)))
+    session.execute(insert(Zone), list(_zone_rows(row.id, region.zones.frame, region.zones.levels)))
     audit(session, by.user_id, "import", "region", row.id, code=region.id, path=str(region.root))
     return row
 
 
-def _zone_rows(region_id: int, frame: gpd.GeoDataFrame, levels: tuple[str, ...], _pixel: float) -> Any:
+def _zone_rows(region_id: int, frame: gpd.GeoDataFrame, levels: tuple[str, ...]) -> Any:
     for i, level in enumerate(levels):
         parent = f"{levels[i - 1]}_code" if i else None
         cols = [f"{level}_code", f"{level}_name", *([parent] if parent else [])]
