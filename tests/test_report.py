@@ -12,6 +12,7 @@ import pytest
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
+from conftest import Demo
 from gep.accounting.accounts import read_accounts
 from gep.accounting.region import load_region
 from gep.accounting.run import account
@@ -25,28 +26,25 @@ SECTIONS = ["summary", "overview", "method", "quantities", "values", "levels", "
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo command, which also writes the report in zh and en in all three formats."""
-    work = tmp_path_factory.mktemp("demo-report")
-    result = CliRunner().invoke(app, ["demo", "--workdir", str(work), "--resolution", "1000", "--no-serve"])
-    assert result.exit_code == 0, result.output
-    return work / "accounts" / "2019"
+def demo_accounts(demo: Demo) -> Path:
+    """The demo command's accounts, with the report it wrote in zh and en in all three formats."""
+    return demo.accounts
 
 
 def number(text: str) -> float:
     return float(str(text).replace(",", "").rstrip("%"))
 
 
-def test_demo_writes_all_formats_in_both_languages(demo: Path) -> None:
-    names = {p.name for p in (demo / "report").iterdir()}
+def test_demo_writes_all_formats_in_both_languages(demo_accounts: Path) -> None:
+    names = {p.name for p in (demo_accounts / "report").iterdir()}
     for lang in ("zh", "en"):
         for fmt in ("pdf", "html", "xlsx"):
             assert f"gep_report_lishui_2019_{lang}.{fmt}" in names
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_report_tables_equal_the_accounts(demo: Path, lang: str) -> None:
-    accounts = read_accounts(demo)
+def test_report_tables_equal_the_accounts(demo_accounts: Path, lang: str) -> None:
+    accounts = read_accounts(demo_accounts)
     report = build_report([accounts], lang)
     scale = 1e8 if lang == "zh" else 1e9
     table = accounts.table
@@ -84,8 +82,8 @@ def test_report_tables_equal_the_accounts(demo: Path, lang: str) -> None:
     assert [r[2] for r in top] == list(villages.index[:10])
 
 
-def test_key_figures(demo: Path) -> None:
-    accounts = read_accounts(demo)
+def test_key_figures(demo_accounts: Path) -> None:
+    accounts = read_accounts(demo_accounts)
     report = build_report([accounts], "zh")
     figures = dict(report.key_figures)
     gep = accounts.table[accounts.table.level == "city"]["value_yuan"].sum()
@@ -129,13 +127,13 @@ def _glyph_count(font: object) -> int:
     return len(cff[cff.fontNames[0]].CharStrings)
 
 
-def test_pdf_embeds_a_font_with_every_cjk_glyph(demo: Path) -> None:
-    reader = PdfReader(demo / "report" / "gep_report_lishui_2019_zh.pdf")
+def test_pdf_embeds_a_font_with_every_cjk_glyph(demo_accounts: Path) -> None:
+    reader = PdfReader(demo_accounts / "report" / "gep_report_lishui_2019_zh.pdf")
     assert len(reader.pages) >= 8
     fonts = _font_dicts(reader)
     assert len(fonts) == 1 and "NotoSansCJK" in str(fonts[0]["/BaseFont"])
     mapped = _to_unicode(fonts[0])
-    report = build_report([read_accounts(demo)], "zh")
+    report = build_report([read_accounts(demo_accounts)], "zh")
     used = {ch for ch in plain(report.text()) if ord(ch) > 0x2E80}
     assert len(used) > 200
     missing = sorted(used - mapped)
@@ -145,16 +143,17 @@ def test_pdf_embeds_a_font_with_every_cjk_glyph(demo: Path) -> None:
     assert "丽水市2019年生态系统生产总值(GEP)核算报告" in first_page
 
 
-def test_pdf_rendering_reports_no_missing_glyph(demo: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_pdf_rendering_reports_no_missing_glyph(demo_accounts: Path, tmp_path: Path,
+                                                caplog: pytest.LogCaptureFixture) -> None:
     from gep.report.pdf import render_pdf
 
     caplog.set_level("WARNING")
-    render_pdf(build_report([read_accounts(demo)], "zh"), tmp_path / "r.pdf")
+    render_pdf(build_report([read_accounts(demo_accounts)], "zh"), tmp_path / "r.pdf")
     assert not [r for r in caplog.records if "missing" in r.getMessage()], caplog.text
 
 
-def test_html_is_self_contained(demo: Path) -> None:
-    html = (demo / "report" / "gep_report_lishui_2019_zh.html").read_text(encoding="utf-8")
+def test_html_is_self_contained(demo_accounts: Path) -> None:
+    html = (demo_accounts / "report" / "gep_report_lishui_2019_zh.html").read_text(encoding="utf-8")
     assert re.search(r"""(src|href)=["']https?://""", html) is None
     assert "@font-face" in html and "font/woff2;base64," in html
     for sid in SECTIONS:
@@ -162,13 +161,13 @@ def test_html_is_self_contained(demo: Path) -> None:
     assert html.count("data:image/png;base64,") >= 5
 
 
-def test_xlsx_has_one_sheet_per_table_with_chinese_headers(demo: Path) -> None:
-    book = pd.read_excel(demo / "report" / "gep_report_lishui_2019_zh.xlsx", sheet_name=None)
-    report = build_report([read_accounts(demo)], "zh")
+def test_xlsx_has_one_sheet_per_table_with_chinese_headers(demo_accounts: Path) -> None:
+    book = pd.read_excel(demo_accounts / "report" / "gep_report_lishui_2019_zh.xlsx", sheet_name=None)
+    report = build_report([read_accounts(demo_accounts)], "zh")
     assert len(book) == len(report.all_tables()) + 1
     counties = next(df for name, df in book.items() if name.startswith("各县"))
     assert "区划" in counties.columns and "GEP(亿元)" in counties.columns
-    accounts = read_accounts(demo)
+    accounts = read_accounts(demo_accounts)
     expected = accounts.table[accounts.table.level == "county"].groupby("zone_code")["value_yuan"].sum() / 1e8
     got = counties.set_index(counties["代码"].astype(str))["GEP(亿元)"]
     np.testing.assert_allclose(got.loc[expected.index].to_numpy(), expected.to_numpy(), atol=0.005)
@@ -197,7 +196,7 @@ def test_several_years_are_compared_at_constant_prices(tmp_path: Path) -> None:
                                                abs=0.005)
 
 
-def test_unknown_format_is_refused(demo: Path) -> None:
-    result = CliRunner().invoke(app, ["report", str(demo), "--format", "docx"])
+def test_unknown_format_is_refused(demo_accounts: Path) -> None:
+    result = CliRunner().invoke(app, ["report", str(demo_accounts), "--format", "docx"])
     assert result.exit_code == 2
     assert "unknown report format(s) docx" in result.output

@@ -1,11 +1,12 @@
-"""The `gep` command: demo, account, indicators, method, ecosystems."""
+"""The `gep` command: demo, account, report, indicators, method, ecosystems, invest; and the platform's
+(serve, worker, db, user, region, i18n: gep.cli_platform)."""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -13,7 +14,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from gep import cli_platform as platform
 from gep.errors import GepError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 app = typer.Typer(help="gep — GEP accounting and ecological product value realization (Lishui model).",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -63,10 +68,7 @@ def run_accounting(region_dir: Path, year: int | None, method: str | None, out: 
     return out
 
 
-def _print_summary(table: object, metadata: dict) -> None:
-    import pandas as pd
-
-    assert isinstance(table, pd.DataFrame)
+def _print_summary(table: pd.DataFrame, metadata: dict) -> None:
     top = table[table["level"] == table["level"].iloc[0]]
     by_ind = top.groupby(["category", "indicator", "indicator_zh"], sort=False)["value_yuan"].sum()
     total = float(by_ind.sum())
@@ -168,112 +170,13 @@ def demo_cmd(
         console.print(f"demo accounts: [bold]{out}[/bold] (accounts.xlsx, accounts.csv, accounts.parquet, "
                       "metadata.json, zones.csv, zones.gpkg, ecosystems.csv, value_density_2019.tif, report/)")
         url = f"sqlite:///{(workdir / 'gep.db').resolve()}"
-        password = _load_demo_platform(url, region_dir, out)
+        logins = platform.seed_demo(url, workdir, region_dir, [out])
     except GepError as exc:
         _fail(exc)
-    console.print(f"platform database: {workdir / 'gep.db'}; demo administrator [bold]admin[/bold], "
-                  f"password [bold]{password}[/bold] (shown once; a new one is set on every `gep demo`)")
+    console.print(f"platform database: {workdir / 'gep.db'}")
+    platform.print_logins(logins)
     if serve and not os.environ.get("GEP_NO_SERVE"):
-        _serve(url, workdir / "data", host, port)
-
-
-def _load_demo_platform(url: str, region_dir: Path, accounts_dir: Path) -> str:
-    """Migrate the demo database, (re)set the demo admin, import the region and register its accounts."""
-    import secrets
-
-    from sqlalchemy import select
-
-    from gep.auth import service as auth
-    from gep.auth.models import User
-    from gep.db import make_engine, session_factory, unit_of_work, upgrade
-    from gep.regions import service as regions
-    from gep.regions.models import AccountingRun, Region
-
-    upgrade(url)
-    engine = make_engine(url)
-    factory = session_factory(engine)
-    password = secrets.token_urlsafe(12)
-    with unit_of_work(factory) as s:
-        admin = s.scalar(select(User).where(User.username == "admin"))
-        if admin is None:
-            org = auth.create_organisation(s, "丽水市生态环境局（演示）", "government")
-            auth.create_user(s, "admin", password, "admin", "演示管理员", org.id)
-        else:
-            auth.set_password(s, admin, password)
-        region = s.scalar(select(Region).where(Region.code == "lishui"))
-        if region is None:
-            region = regions.import_region(s, region_dir, auth.SYSTEM)
-        region_id = region.id
-        has_run = s.scalar(select(AccountingRun).where(AccountingRun.region_id == region_id,
-                                                       AccountingRun.status == "succeeded"))
-    if has_run is None:
-        regions.register_accounts(factory, region_id, accounts_dir, auth.SYSTEM)
-    engine.dispose()
-    return password
-
-
-def _serve(url: str, data_dir: Path, host: str, port: int) -> None:
-    import uvicorn
-
-    from gep.web.app import Settings, create_app
-
-    console.print(f"serving the platform at [bold]http://{host}:{port}/[/bold] (Ctrl-C to stop)")
-    uvicorn.run(create_app(Settings(database_url=url, data_dir=data_dir)), host=host, port=port, log_level="info")
-
-
-@app.command("serve")
-def serve_cmd(
-    database_url: Annotated[str | None, typer.Option(help="default: GEP_DATABASE_URL or sqlite:///gep.db")] = None,
-    data_dir: Annotated[Path, typer.Option(help="where runs write their accounts and reports")] = Path("gep-data"),
-    host: str = "127.0.0.1",
-    port: int = 8000,
-) -> None:
-    """Start the platform (migrating the database to the newest schema first)."""
-    from gep.db import default_url, upgrade
-
-    url = database_url or default_url()
-    upgrade(url)
-    _serve(url, data_dir, host, port)
-
-
-db_app = typer.Typer(help="The platform database.")
-app.add_typer(db_app, name="db")
-
-
-@db_app.command("upgrade")
-def db_upgrade(database_url: Annotated[str | None, typer.Option()] = None, revision: str = "head") -> None:
-    """Apply the migrations (SQLite or PostgreSQL)."""
-    from gep.db import default_url, upgrade
-
-    upgrade(database_url or default_url(), revision)
-    console.print("database is at the newest schema" if revision == "head" else f"database at {revision}")
-
-
-user_app = typer.Typer(help="Platform users.")
-app.add_typer(user_app, name="user")
-
-
-@user_app.command("create")
-def user_create(
-    username: str,
-    role: Annotated[str, typer.Option(help="admin, analyst, cooperative_manager, enterprise_user, bank_officer, "
-                                           "villager or viewer")] = "admin",
-    database_url: Annotated[str | None, typer.Option()] = None,
-    password: Annotated[str | None, typer.Option(help="default: asked for (not echoed)")] = None,
-) -> None:
-    """Create a user (the first administrator, typically)."""
-    from gep.auth import service as auth
-    from gep.db import default_url, make_engine, session_factory, unit_of_work, upgrade
-
-    url = database_url or default_url()
-    upgrade(url)
-    secret = password or typer.prompt("password", hide_input=True, confirmation_prompt=True)
-    try:
-        with unit_of_work(session_factory(make_engine(url))) as s:
-            auth.create_user(s, username, secret, role)
-    except GepError as exc:
-        _fail(exc)
-    console.print(f"user [bold]{username}[/bold] ({role}) created")
+        platform.serve(url, workdir / "data", host, port)
 
 
 def _mount_invest() -> None:
@@ -283,41 +186,7 @@ def _mount_invest() -> None:
 
 
 _mount_invest()
-
-region_app = typer.Typer(help="Regions on the platform.")
-app.add_typer(region_app, name="region")
-
-
-@region_app.command("import")
-def region_import(path: Path, database_url: Annotated[str | None, typer.Option()] = None) -> None:
-    """Validate a region package and store its region and zones in the platform database."""
-    from gep.auth import service as auth
-    from gep.db import default_url, make_engine, session_factory, unit_of_work, upgrade
-    from gep.regions import service as regions
-
-    url = database_url or default_url()
-    upgrade(url)
-    try:
-        with unit_of_work(session_factory(make_engine(url))) as s:
-            region = regions.import_region(s, path, auth.SYSTEM)
-            console.print(f"region [bold]{region.code}[/bold] imported (id {region.id})")
-    except GepError as exc:
-        _fail(exc)
-
-
-@app.command("worker")
-def worker_cmd(
-    database_url: Annotated[str | None, typer.Option()] = None,
-    data_dir: Annotated[Path, typer.Option()] = Path("gep-data"),
-) -> None:
-    """Execute queued accounting runs (for servers started with GEP_JOB_MODE=queue)."""
-    from gep.db import default_url, make_engine, session_factory
-    from gep.jobs import work_forever
-
-    url = database_url or default_url()
-    console.print(f"worker waiting for queued runs in {url}")
-    work_forever(session_factory(make_engine(url)), data_dir)
-
+platform.install(app)
 
 @app.command("indicators")
 def indicators_cmd(as_json: Annotated[bool, typer.Option("--json", help="print the SPECs as JSON")] = False) -> None:

@@ -1,7 +1,13 @@
-"""Database engine, sessions and the unit of work; migrations live in gep/migrations (Alembic).
+"""Database engine, sessions, the unit of work and organisation scoping (migrations: gep.migrations).
 
 An SQLite file is the embedded default (nothing to install); PostgreSQL through psycopg 3 in production.
 The same migrations create both.
+
+Organisation scoping is here because it is a property of the session, not of any one query: a model that
+derives from `Scoped` says which of its rows a caller may see, and every SELECT made by a session opened with
+``scoped=True`` (every web request) carries that criterion, whether or not the query remembered to ask. A
+scoped session without a caller sees no scoped rows at all. Queries that must see everything (the worker, the
+command line, published accounts) say so with ``execution_options(skip_scope=True)``.
 """
 
 from __future__ import annotations
@@ -9,15 +15,34 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Protocol
 
-from sqlalchemy import Engine, MetaData, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy import ColumnElement, DateTime, Dialect, Engine, MetaData, TypeDecorator, create_engine, event, false
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, sessionmaker, with_loader_criteria
 
 NAMING = {"ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
           "ck": "ck_%(table_name)s_%(constraint_name)s", "fk": "fk_%(table_name)s_%(column_0_name)s",
           "pk": "pk_%(table_name)s"}
+MAX_ID = 2**63 - 1  # the largest id PostgreSQL's bigint (and SQLite's integer) holds
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A moment in UTC, stored with its time zone where the database can (PostgreSQL) and read back with it
+    everywhere (SQLite keeps no zone: what gep wrote there is UTC), so every API answer is a full RFC 3339."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
 
 
 class Base(DeclarativeBase):
@@ -29,8 +54,13 @@ def default_url() -> str:
     return os.environ.get("GEP_DATABASE_URL", "sqlite:///gep.db")
 
 
+def is_postgresql(session_or_engine: Session | Engine) -> bool:
+    bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
+    return bind.dialect.name == "postgresql"
+
+
 def make_engine(url: str) -> Engine:
-    """An engine; SQLite gets foreign keys on and a busy timeout so the job thread and requests can share it."""
+    """An engine; SQLite gets foreign keys on and a busy timeout so the worker thread and requests can share it."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
@@ -46,13 +76,19 @@ def make_engine(url: str) -> Engine:
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    event.listen(factory, "do_orm_execute", _apply_scope)
+    return factory
 
 
 @contextmanager
-def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A session whose changes are committed only if the block ends normally; otherwise rolled back."""
+def unit_of_work(factory: sessionmaker[Session], scoped: bool = False) -> Iterator[Session]:
+    """A session whose changes are committed only if the block ends normally; otherwise rolled back.
+
+    ``scoped=True`` (web requests) hides the rows of `Scoped` models from everyone but the caller attached with
+    `attach_caller`."""
     session = factory()
+    session.info["scoped"] = scoped
     try:
         yield session
         session.commit()
@@ -63,23 +99,56 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
-def alembic_config(url: str) -> Any:
-    from alembic.config import Config
+# -- organisation scoping -------------------------------------------------------------------------------------
 
-    cfg = Config()
-    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    return cfg
+class Caller(Protocol):
+    """What scoping needs to know of a caller (gep.kit.principal.Principal)."""
 
+    @property
+    def user_id(self) -> int | None: ...
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Apply the migrations up to `revision`."""
-    from alembic import command
+    @property
+    def organisation_id(self) -> int | None: ...
 
-    command.upgrade(alembic_config(url), revision)
+    def can(self, permission: str) -> bool: ...
 
 
-def downgrade(url: str, revision: str = "base") -> None:
-    from alembic import command
+class Scoped:
+    """Mixin for models whose rows belong to someone: `scope` says which rows a caller may see.
 
-    command.downgrade(alembic_config(url), revision)
+    The default: rows of the caller's organisation, all rows for a caller holding `read_all`."""
+
+    read_all: ClassVar[str]
+
+    @classmethod
+    def scope(cls, caller: Caller) -> ColumnElement[bool] | None:
+        """None: no restriction; otherwise the criterion the caller's rows meet."""
+        if caller.can(cls.read_all):
+            return None
+        if caller.organisation_id is None:
+            return false()
+        column: ColumnElement[Any] = getattr(cls, "organisation_id")  # noqa: B009 - declared by each model
+        return column == caller.organisation_id
+
+
+def attach_caller(session: Session, caller: Caller) -> None:
+    session.info["caller"] = caller
+
+
+def scoped_models() -> list[type[Scoped]]:
+    return [m.class_ for m in Base.registry.mappers if issubclass(m.class_, Scoped)]
+
+
+def _apply_scope(state: ORMExecuteState) -> None:
+    if not state.session.info.get("scoped") or state.execution_options.get("skip_scope"):
+        return
+    if not state.is_select or state.is_column_load or state.is_relationship_load:
+        return
+    caller = state.session.info.get("caller")
+    options = []
+    for model in scoped_models():
+        criterion = false() if caller is None else model.scope(caller)
+        if criterion is not None:
+            options.append(with_loader_criteria(model, criterion, include_aliases=True))
+    if options:
+        state.statement = state.statement.options(*options)

@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from gep.errors import N_, InputError
+
 # --------------------------------------------------------------------------------------------------
 # Ecosystem types (生态系统类型): level II of the national classification, grouped into level I.
 # A region maps its own land-cover codes onto these ids in `ecosystem_classes.csv`.
@@ -99,18 +101,23 @@ _register("yuan/kWh", {"元/kwh": 1, "元/(kw·h)": 1})
 _register("yuan/person-time", {"元/人次": 1})
 
 
-class UnitError(ValueError):
-    """A unit string that is unknown, or of another dimension than expected."""
+class UnitError(InputError):
+    """A unit string that is unknown, or of another dimension than expected (a ValueError too)."""
+
+
+ROW = N_("{file}, row {row}")  # where a problem is: a row of a table, 1-based and counting the header
+UNKNOWN_UNIT = N_("unknown unit {unit}; expected {expected} or one of its multiples")
+OTHER_UNIT = N_("unit {unit} is {canonical}, expected {expected}")
 
 
 def convert_factor(unit: str, expected: str) -> float:
     """Factor that turns a value in `unit` into the canonical `expected` unit; raises UnitError."""
     key = unit.strip().lower()
     if key not in _UNIT_FACTORS:
-        raise UnitError(f"unknown unit {unit!r}; expected {expected!r} or one of its multiples")
+        raise UnitError(UNKNOWN_UNIT, unit=repr(unit), expected=repr(expected))
     canonical, factor = _UNIT_FACTORS[key]
     if canonical.lower() != expected.lower():
-        raise UnitError(f"unit {unit!r} is {canonical!r}, expected {expected!r}")
+        raise UnitError(OTHER_UNIT, unit=repr(unit), canonical=repr(canonical), expected=repr(expected))
     return factor
 
 

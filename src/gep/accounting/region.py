@@ -24,12 +24,16 @@ from rasterio.errors import RasterioIOError
 from rasterio.warp import transform_bounds
 from rasterio.windows import Window, from_bounds
 
-from gep.accounting.catalogue import ECOSYSTEMS, LAYER_UNIT_SPELLINGS, LAYERS, item_spec, layer_unit_ok
+from gep.accounting.catalogue import ECOSYSTEMS, LAYER_UNIT_SPELLINGS, LAYERS, ROW, item_spec, layer_unit_ok
 from gep.accounting.grid import Grid, LayerSource, categorical_layer, continuous_layer, is_equal_area
 from gep.accounting.methods import MethodProfile, Parameter, load_profile, parse_parameter
 from gep.accounting.statistics import Statistics
 from gep.accounting.zones import Zones, validate_zones
-from gep.errors import MethodError, Problem, RegionError
+from gep.errors import N_, MethodError, Problem, RegionError
+
+NO_FILE_KEY = N_("the key file is missing (the path of the file, relative to the package)")
+
+BAND = N_("{file}, band {band}")  # where a problem is: a band of a raster file
 
 
 @dataclass(frozen=True)
@@ -113,41 +117,44 @@ class Region:
         profile = load_profile(method or self.method)
         for pid, p in self.overrides.items():
             if pid not in profile.parameters:
-                raise MethodError(f"{self.root / 'region.toml'}: [parameters.{pid!r}] overrides a parameter that "
-                                  f"method {profile.id} does not have")
+                raise MethodError(N_("region.toml: [parameters.{parameter}] overrides a parameter that method "
+                                     "{method} does not have"), parameter=repr(pid), method=profile.id)
             if p.unit != profile.parameters[pid].unit:
-                raise MethodError(f"{self.root / 'region.toml'}: [parameters.{pid!r}] unit {p.unit!r} differs "
-                                  f"from the method's {profile.parameters[pid].unit!r}")
+                raise MethodError(N_("region.toml: [parameters.{parameter}] unit {unit} differs from the method's "
+                                     "{expected}"), parameter=repr(pid), unit=repr(p.unit),
+                                  expected=repr(profile.parameters[pid].unit))
         return profile.with_overrides(self.overrides)
 
 
 def _load_manifest(root: Path) -> dict[str, Any]:
     manifest = root / "region.toml"
     if not manifest.exists():
-        raise RegionError(str(root), [Problem(str(manifest), "region.toml is missing: this is not a region package")])
+        raise RegionError(str(root), [Problem("region.toml",
+                                              N_("region.toml is missing: this is not a region package"))])
     try:
         return tomllib.loads(manifest.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise RegionError(str(root), [Problem("region.toml", f"not valid TOML: {exc}")]) from None
+        problem = Problem("region.toml", N_("not valid TOML: {detail}"), detail=str(exc))
+        raise RegionError(str(root), [problem]) from None
 
 
 def _region_grid_crs(head: dict[str, Any], problems: list[Problem]) -> tuple[CRS | None, float]:
     try:
         crs = CRS.from_user_input(head["crs"])
     except KeyError:
-        problems.append(Problem("region.toml [region]", "crs is missing; give an equal-area projected CRS"))
+        problems.append(Problem("region.toml [region]", N_("crs is missing; give an equal-area projected CRS")))
         crs = None
     except Exception as exc:  # pyproj raises CRSError; anything else is the same user error
-        problems.append(Problem("region.toml [region] crs", f"not a valid CRS: {exc}"))
+        problems.append(Problem("region.toml [region] crs", N_("not a valid CRS: {detail}"), detail=str(exc)))
         crs = None
     if crs is not None and not is_equal_area(crs):
-        problems.append(Problem("region.toml [region] crs", f"{crs.name!r} is not an equal-area projection; "
-                                                             "use Albers or Lambert azimuthal equal-area"))
+        problems.append(Problem("region.toml [region] crs", N_("{crs} is not an equal-area projection; use Albers or "
+                                                                "Lambert azimuthal equal-area"), crs=repr(crs.name)))
         crs = None
     resolution = head.get("resolution")
     if not isinstance(resolution, int | float) or resolution <= 0:
-        problems.append(Problem("region.toml [region] resolution", f"must be a positive number of metres, got "
-                                                                    f"{resolution!r}"))
+        problems.append(Problem("region.toml [region] resolution", N_("must be a positive number of metres, got "
+                                                                       "{value}"), value=repr(resolution)))
         resolution = 0.0
     return crs, float(resolution)
 
@@ -155,16 +162,17 @@ def _region_grid_crs(head: dict[str, Any], problems: list[Problem]) -> tuple[CRS
 def _load_zones(root: Path, spec: dict[str, Any], crs: CRS | None, problems: list[Problem]) -> Zones | None:
     file = spec.get("file")
     if not file:
-        problems.append(Problem("region.toml [zones]", "file is missing"))
+        problems.append(Problem("region.toml [zones]", NO_FILE_KEY))
         return None
     path = root / file
     try:
         frame = gpd.read_file(path, layer=spec.get("layer")) if spec.get("layer") else gpd.read_file(path)
     except Exception as exc:  # pyogrio raises its own errors for missing/corrupt files
-        problems.append(Problem(str(file), f"cannot read zones: {exc}"))
+        problems.append(Problem("{file}", N_("cannot read zones: {detail}"), file=str(file),
+                                detail=str(exc).replace(str(path), str(file))))
         return None
     if frame.crs is None:
-        problems.append(Problem(str(file), "has no CRS; set one (e.g. EPSG:4326 or the region's CRS)"))
+        problems.append(Problem(str(file), N_("has no CRS; set one (e.g. EPSG:4326 or the region's CRS)")))
         return None
     for col in frame.columns:
         if col.endswith("_code"):
@@ -181,21 +189,22 @@ def _check_raster(root: Path, entry: LayerEntry, year: int, grid: Grid, zone_bou
     path = entry.path(root, year)
     rel = str(path.relative_to(root))
     if not path.exists():
-        problems.append(Problem(rel, f"layer {entry.name}: file not found"))
+        problems.append(Problem("{file}", N_("layer {layer}: file not found"), file=rel, layer=entry.name))
         return
     try:
         src = rasterio.open(path)
     except RasterioIOError as exc:
-        problems.append(Problem(rel, f"layer {entry.name}: cannot open as a raster ({exc})"))
+        problems.append(Problem("{file}", N_("layer {layer}: cannot open as a raster ({detail})"), file=rel,
+                                layer=entry.name, detail=str(exc).replace(str(path), rel)))
         return
     with src:
         if entry.band < 1 or entry.band > src.count:
-            problems.append(Problem(rel, f"layer {entry.name}: band {entry.band} does not exist "
-                                         f"(file has {src.count})"))
+            problems.append(Problem("{file}", N_("layer {layer}: band {band} does not exist (file has {count})"),
+                                    file=rel, layer=entry.name, band=entry.band, count=src.count))
             return
         if src.crs is None:
-            problems.append(Problem(f"{rel}, band {entry.band}", f"layer {entry.name} has no CRS; "
-                                                                   "assign the CRS the data are in"))
+            problems.append(Problem(BAND, N_("layer {layer} has no CRS; assign the CRS the data are in"), file=rel,
+                                    band=entry.band, layer=entry.name))
             return
         if src.crs.is_geographic:
             notes.append(f"{rel}: layer {entry.name} is in a geographic CRS ({src.crs.to_string()}); "
@@ -204,14 +213,15 @@ def _check_raster(root: Path, entry: LayerEntry, year: int, grid: Grid, zone_bou
         zx0, zy0, zx1, zy1 = zone_bounds
         tol = grid.resolution
         if left > zx0 + tol or bottom > zy0 + tol or right < zx1 - tol or top < zy1 - tol:
-            problems.append(Problem(rel, f"layer {entry.name} does not cover the zones: raster extent "
-                                         f"({left:.0f}, {bottom:.0f}, {right:.0f}, {top:.0f}) vs zones "
-                                         f"({zx0:.0f}, {zy0:.0f}, {zx1:.0f}, {zy1:.0f}) in the region CRS"))
+            problems.append(Problem("{file}", N_("layer {layer} does not cover the zones: raster extent {raster} vs "
+                                                 "zones {zones} in the region CRS"), file=rel, layer=entry.name,
+                                    raster=f"({left:.0f}, {bottom:.0f}, {right:.0f}, {top:.0f})",
+                                    zones=f"({zx0:.0f}, {zy0:.0f}, {zx1:.0f}, {zy1:.0f})"))
             return
         sample = _sample_inside(src, entry.band, grid.crs, zone_bounds)
         if sample is None:
-            problems.append(Problem(f"{rel}, band {entry.band}",
-                                    f"layer {entry.name} holds only nodata over the zones"))
+            problems.append(Problem(BAND, N_("layer {layer} holds only nodata over the zones"), file=rel,
+                                    band=entry.band, layer=entry.name))
 
 
 def _sample_inside(src: rasterio.io.DatasetReader, band: int, grid_crs: CRS,
@@ -249,32 +259,34 @@ def _unique_codes(src_path: Path, band: int, grid_crs: CRS, zone_bounds: tuple[f
 def _load_classes(root: Path, spec: dict[str, Any], problems: list[Problem]) -> dict[int, str]:
     file = spec.get("file")
     if not file:
-        problems.append(Problem("region.toml [ecosystem_classes]", "file is missing"))
+        problems.append(Problem("region.toml [ecosystem_classes]", NO_FILE_KEY))
         return {}
     try:
         table = pd.read_csv(root / file, dtype=str, encoding="utf-8-sig")
     except OSError as exc:
-        problems.append(Problem(str(file), f"cannot read: {exc}"))
+        problems.append(Problem("{file}", N_("cannot read: {detail}"), file=str(file),
+                                detail=str(exc).replace(str(root / file), str(file))))
         return {}
     missing = [c for c in ("code", "ecosystem") if c not in table.columns]
     if missing:
-        problems.append(Problem(str(file), f"missing column(s) {', '.join(missing)}"))
+        problems.append(Problem("{file}", N_("missing column(s) {columns}"), file=str(file),
+                                columns=", ".join(missing)))
         return {}
     classes: dict[int, str] = {}
     for i, row in table.iterrows():
-        where = f"{file}, row {int(str(i)) + 2}"
+        at = {"file": str(file), "row": int(str(i)) + 2}
         try:
             code = int(str(row["code"]))
         except ValueError:
-            problems.append(Problem(where, f"column code: {row['code']!r} is not an integer"))
+            problems.append(Problem(ROW, N_("column code: {value} is not an integer"), **at, value=repr(row["code"])))
             continue
         eco = str(row["ecosystem"]).strip()
         if eco not in ECOSYSTEMS:
-            problems.append(Problem(where, f"column ecosystem: unknown ecosystem type {eco!r}; "
-                                           f"expected one of {', '.join(ECOSYSTEMS)}"))
+            problems.append(Problem(ROW, N_("column ecosystem: unknown ecosystem type {ecosystem}; expected one of "
+                                            "{expected}"), **at, ecosystem=repr(eco), expected=", ".join(ECOSYSTEMS)))
             continue
         if code in classes:
-            problems.append(Problem(where, f"column code: code {code} is listed twice"))
+            problems.append(Problem(ROW, N_("column code: code {code} is listed twice"), **at, code=code))
         classes[code] = eco
     return classes
 
@@ -282,23 +294,25 @@ def _load_classes(root: Path, spec: dict[str, Any], problems: list[Problem]) -> 
 def _layer_entries(spec: dict[str, Any], problems: list[Problem]) -> dict[str, LayerEntry]:
     entries = {}
     for name, raw in spec.items():
-        where = f"region.toml [layers.{name}]"
+        where = "region.toml [layers.{layer}]"  # a key, not words: filled, not translated
         if name not in LAYERS:
-            problems.append(Problem(where, f"unknown layer; expected one of {', '.join(LAYERS)}"))
+            problems.append(Problem(where, N_("unknown layer; expected one of {expected}"), layer=name,
+                                    expected=", ".join(LAYERS)))
             continue
         if "file" not in raw:
-            problems.append(Problem(where, "file is missing"))
+            problems.append(Problem(where, NO_FILE_KEY, layer=name))
             continue
         unit = str(raw.get("unit", ""))
         if not layer_unit_ok(name, unit):
             expected = LAYERS[name].unit
-            problems.append(Problem(where, f"unit {unit!r} does not match the layer's unit {expected!r} "
-                                           f"(accepted: {', '.join(sorted(LAYER_UNIT_SPELLINGS[expected]))})"))
+            problems.append(Problem(where, N_("unit {unit} does not match the layer's unit {expected} (accepted: "
+                                              "{accepted})"), layer=name, unit=repr(unit), expected=repr(expected),
+                                    accepted=", ".join(sorted(LAYER_UNIT_SPELLINGS[expected]))))
         entries[name] = LayerEntry(name, str(raw["file"]), int(raw.get("band", 1)), unit,
                                    str(raw.get("source", "")), bool(raw.get("synthetic", False)),
                                    str(raw.get("note", "")))
-    if "ecosystem" not in entries and not any(p.where.endswith("[layers.ecosystem]") for p in problems):
-        problems.append(Problem("region.toml [layers]", "the ecosystem layer is required"))
+    if "ecosystem" not in entries and not any(p.place().endswith("[layers.ecosystem]") for p in problems):
+        problems.append(Problem("region.toml [layers]", N_("the ecosystem layer is required")))
     return entries
 
 
@@ -320,12 +334,15 @@ def _check_prices(stats: Statistics, zones: Zones, problems: list[Problem]) -> N
             continue
         found = [prices[(z, r.year, price_item)] for z in [r.zone_code, *ancestors[r.zone_code]]
                  if (z, r.year, price_item) in prices]
+        at = {"file": str(r.file), "row": int(r.row)}
         if not found:
-            problems.append(Problem(r.where, f"{r.item} has no price: add {price_item} for zone {r.zone_code} "
-                                             f"(or a zone above it) and year {r.year}"))
+            problems.append(Problem(ROW, N_("{item} has no price: add {price_item} for zone {zone} (or a zone above "
+                                            "it) and year {year}"), **at, item=r.item, price_item=price_item,
+                                    zone=r.zone_code, year=int(r.year)))
         elif found[0] != expected:
-            problems.append(Problem(r.where, f"{price_item} is in {found[0]!r} but {r.item} is in {r.unit!r}; "
-                                             f"expected a price in {expected!r}"))
+            problems.append(Problem(ROW, N_("{price_item} is in {price_unit} but {item} is in {unit}; expected a price "
+                                            "in {expected}"), **at, price_item=price_item, price_unit=repr(found[0]),
+                                    item=r.item, unit=repr(r.unit), expected=repr(expected)))
 
 
 def _ancestors(zones: Zones) -> dict[str, list[str]]:
@@ -343,10 +360,11 @@ def _parse_overrides(spec: dict[str, Any], problems: list[Problem]) -> dict[str,
         try:
             p = parse_parameter(pid, raw, "region.toml [parameters]")
         except MethodError as exc:
-            problems.append(Problem("region.toml [parameters]", str(exc)))
+            problems.append(Problem("region.toml [parameters]", exc.template, **exc.params))
             continue
         if p.unit.startswith("yuan") and isinstance(p.value, float) and p.value < 0:
-            problems.append(Problem(f"region.toml [parameters.{pid!r}]", f"negative price {p.value}; expected >= 0"))
+            problems.append(Problem("region.toml [parameters.{parameter}]", N_("negative price {value}; expected >= 0"),
+                                    parameter=repr(pid), value=p.value))
         out[pid] = Parameter(**{**p.__dict__, "overridden_by": "region.toml"})
     return out
 
@@ -361,7 +379,7 @@ def load_region(path: str | Path) -> Region:
     crs, resolution = _region_grid_crs(head, problems)
     years = tuple(int(y) for y in head.get("years", []))
     if not years:
-        problems.append(Problem("region.toml [region]", "years is missing: list the years that have data"))
+        problems.append(Problem("region.toml [region]", N_("years is missing: list the years that have data")))
     zones = _load_zones(root, data.get("zones", {}), crs, problems)
     classes = _load_classes(root, data.get("ecosystem_classes", {}), problems)
     entries = _layer_entries(data.get("layers", {}), problems)
@@ -374,14 +392,16 @@ def load_region(path: str | Path) -> Region:
     for entry in entries.values():
         for year in (years if LAYERS[entry.name].per_year or "{year}" in entry.file else years[:1]):
             _check_raster(root, entry, year, grid, bounds, problems, notes)
-    if "ecosystem" in entries and classes and not any(p.where.startswith(entries["ecosystem"].file) for p in problems):
+    if "ecosystem" in entries and classes and not any(p.place().startswith(entries["ecosystem"].file)
+                                                      for p in problems):
         eco_path = entries["ecosystem"].path(root, years[0]) if years else None
         if eco_path and eco_path.exists():
             unknown = sorted(_unique_codes(eco_path, entries["ecosystem"].band, crs, bounds) - set(classes))
             if unknown:
-                problems.append(Problem(f"{entries['ecosystem'].file}, band {entries['ecosystem'].band}",
-                                        f"land-cover codes {unknown} occur over the zones but are not in "
-                                        f"{data['ecosystem_classes']['file']}; add them with their ecosystem type"))
+                problems.append(Problem(BAND, N_("land-cover codes {codes} occur over the zones but are not in "
+                                                 "{classes}; add them with their ecosystem type"),
+                                        file=entries["ecosystem"].file, band=entries["ecosystem"].band,
+                                        codes=str(unknown), classes=str(data["ecosystem_classes"]["file"])))
     stat_files = [root / f for f in data.get("statistics", {}).get("files", [])]
     stats, found = Statistics.load(stat_files, zones, root)
     problems += found
@@ -389,7 +409,7 @@ def load_region(path: str | Path) -> Region:
     try:
         load_profile(str(head.get("method", "national-2022")))
     except MethodError as exc:
-        problems.append(Problem("region.toml [region] method", str(exc)))
+        problems.append(Problem("region.toml [region] method", exc.template, **exc.params))
     if problems:
         raise RegionError(str(root), problems)
     provenance = {"zones": {k: v for k, v in data["zones"].items() if k in ("source", "synthetic", "note")}}

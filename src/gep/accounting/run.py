@@ -22,13 +22,13 @@ from dask.callbacks import Callback
 import gep
 from gep.accounting.accounts import COLUMNS, Accounts
 from gep.accounting.context import ClassValues, PixelContext, ZoneContext
-from gep.accounting.indicators import REGISTRY, indicator_class
+from gep.accounting.indicators import REGISTRY, VARIANTS, indicator_class
 from gep.accounting.indicators.base import Indicator, Skip, SubQuantity
 from gep.accounting.methods import MethodProfile
 from gep.accounting.region import Region
 from gep.accounting.valuation import valuate
 from gep.accounting.zones import zonal_sums
-from gep.errors import InputError, MethodError
+from gep.errors import N_, InputError, MethodError
 
 if TYPE_CHECKING:
     from gep.accounting.indicators.base import Layer
@@ -71,19 +71,25 @@ def check_profile(profile: MethodProfile) -> list[type[Indicator]]:
     classes = []
     for ind_id in profile.indicators:
         if ind_id not in REGISTRY:
-            raise MethodError(f"method {profile.id} lists unknown indicator {ind_id!r}; known: {', '.join(REGISTRY)}")
-        try:
-            cls = indicator_class(ind_id, profile.variants.get(ind_id))
-        except KeyError as exc:
-            raise MethodError(f"method {profile.id}: {exc.args[0]}") from None
+            raise MethodError(N_("method {method} lists unknown indicator {indicator}; known: {known}"),
+                              method=profile.id, indicator=repr(ind_id), known=", ".join(REGISTRY))
+        variant = profile.variants.get(ind_id)
+        if variant and (ind_id, variant) not in VARIANTS:
+            known = sorted(v for i, v in VARIANTS if i == ind_id)
+            raise MethodError(N_("method {method}: indicator {indicator} has no method variant {variant}; known: "
+                                 "{known}"), method=profile.id, indicator=repr(ind_id), variant=repr(variant),
+                              known=str(known))
+        cls = indicator_class(ind_id, variant)
         for p in cls.SPEC.parameters:
             param = profile.param(cls.SPEC.param_id(p.name))
             if param.unit != p.unit:
-                raise MethodError(f"method {profile.id}: parameter {param.id} is in {param.unit!r}; "
-                                  f"{ind_id} expects {p.unit!r}")
+                raise MethodError(N_("method {method}: parameter {parameter} is in {unit}; {indicator} expects "
+                                     "{expected}"), method=profile.id, parameter=param.id, unit=repr(param.unit),
+                                  indicator=ind_id, expected=repr(p.unit))
             if p.by_ecosystem != isinstance(param.value, dict):
-                shape = "a table by ecosystem" if p.by_ecosystem else "a single value"
-                raise MethodError(f"method {profile.id}: parameter {param.id} must be {shape}")
+                shape = N_("method {method}: parameter {parameter} must be a table by ecosystem") if p.by_ecosystem \
+                    else N_("method {method}: parameter {parameter} must be a single value")
+                raise MethodError(shape, method=profile.id, parameter=param.id)
         classes.append(cls)
     return classes
 
@@ -116,7 +122,7 @@ class _Run:
         grid, zones = self.region.grid, self.region.zones
         zone_index = zones.rasterize(grid)
         eco_index, eco_ids = PixelContext(self.region, self.year, self.profile).ecosystem()
-        self.progress.stage(f"one pass over {len(grid.chunks[0]) * len(grid.chunks[1])} chunks")
+        self.progress.stage(N_("one pass over the chunks"))
         t0 = time.perf_counter()
         rasters = {k: v for k, v in layers.items() if not isinstance(v, ClassValues)}
         sums, counts = zonal_sums(zone_index, rasters, len(zones.frame), eco_index, len(eco_ids) + 1,
@@ -140,7 +146,7 @@ class _Run:
         return sums, area, pixels
 
     def quantities(self, active: list[Indicator], ctx: ZoneContext) -> list[tuple[Indicator, SubQuantity]]:
-        self.progress.stage("quantities and values")
+        self.progress.stage(N_("quantities and values"))
         out = []
         for ind in active:
             try:
@@ -206,24 +212,25 @@ def account(region: Region, year: int, method: str | None = None, price_year: in
             progress: Progress | None = None) -> Accounts:
     """Compute the GEP accounts of `region` for `year` at every level."""
     if year not in region.years:
-        raise InputError(f"region {region.id} has no data for {year}; its years are "
-                         f"{', '.join(map(str, region.years))}")
+        raise InputError(N_("region {region} has no data for {year}; its years are {years}"), region=region.id,
+                         year=year, years=", ".join(map(str, region.years)))
     progress = progress or _Silent()
     t_start = time.perf_counter()
-    progress.stage("method profile")
+    progress.stage(N_("method profile"))
     profile = region.profile(method)
     run = _Run(region, year, profile, price_year or year, progress, notes=list(region.notes))
     indicators = [cls() for cls in check_profile(profile)]
-    progress.stage("build the lazy graph")
+    progress.stage(N_("build the lazy graph"))
     layers, active = run.pixel_layers(indicators)
     sums, area, pixels = run.reduce(layers)
     zctx = ZoneContext(region, year, profile, sums, area)
     subs = run.quantities(active, zctx)
     if not subs:
-        raise InputError(f"no indicator of method {profile.id} could be computed for {region.id} {year}: "
-                         + "; ".join(f"{s['indicator']}: {s['reason']}" for s in run.skipped))
+        raise InputError(N_("no indicator of method {method} could be computed for {region} {year}: {reasons}"),
+                         method=profile.id, region=region.id, year=year,
+                         reasons="; ".join(f"{s['indicator']}: {s['reason']}" for s in run.skipped))
     lowest, attrs = run.lowest_rows(subs)
-    progress.stage("sum up the levels")
+    progress.stage(N_("sum up the levels"))
     table, zone_info = _levels_table(region, lowest, attrs, pixels, year, profile.id, run.price_year)
     run.timings["total_s"] = time.perf_counter() - t_start
     metadata = _metadata(region, year, profile, run)

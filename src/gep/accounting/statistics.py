@@ -13,11 +13,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gep.accounting.catalogue import QUANTITY_UNITS, UnitError, canonical_unit, convert_factor, item_spec
+from gep.accounting.catalogue import (
+    OTHER_UNIT,
+    QUANTITY_UNITS,
+    ROW,
+    UNKNOWN_UNIT,
+    UnitError,
+    canonical_unit,
+    convert_factor,
+    item_spec,
+)
 from gep.accounting.zones import Zones
-from gep.errors import InputError, Problem
+from gep.errors import N_, InputError, Problem
 
 REQUIRED_COLUMNS = ("zone_code", "year", "item", "value", "unit")
+_UNIT_PROBLEMS = {  # a UnitError's template -> the same sentence about a table's unit column
+    UNKNOWN_UNIT: N_("column unit: unknown unit {unit}; expected {expected} or one of its multiples for item {item}"),
+    OTHER_UNIT: N_("column unit: unit {unit} is {canonical}, expected {expected} for item {item}"),
+}
 
 
 def read_table(path: Path) -> pd.DataFrame:
@@ -27,50 +40,56 @@ def read_table(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, encoding="utf-8-sig")
 
 
-def _check_row(row: pd.Series, where: str, zone_levels: dict[str, str]) -> tuple[list[Problem], float | None, str]:
+def _check_row(row: pd.Series, file: str, line: int,
+               zone_levels: dict[str, str]) -> tuple[list[Problem], float | None, str]:
     problems: list[Problem] = []
+
+    def problem(message: str, **params: object) -> None:
+        problems.append(Problem(ROW, message, file=file, row=line, **params))
+
     item = str(row["item"]).strip()
     spec = item_spec(item)
     if spec is None:
-        problems.append(Problem(where, f"column item: unknown item {item!r} (see docs/region-package.md)"))
+        problem(N_("column item: unknown item {item} (see docs/region-package.md)"), item=repr(item))
     if str(row["zone_code"]).strip() not in zone_levels:
-        problems.append(Problem(where, f"column zone_code: zone {row['zone_code']!r} does not exist in the zones"))
+        problem(N_("column zone_code: zone {zone} does not exist in the zones"), zone=repr(row["zone_code"]))
     try:
         int(str(row["year"]).strip())
     except ValueError:
-        problems.append(Problem(where, f"column year: {row['year']!r} is not a year"))
+        problem(N_("column year: {value} is not a year"), value=repr(row["year"]))
     try:
         value = float(str(row["value"]).replace(",", ""))
         if np.isnan(value):
             raise ValueError
     except ValueError:
-        problems.append(Problem(where, f"column value: {row['value']!r} is not a number"))
+        problem(N_("column value: {value} is not a number"), value=repr(row["value"]))
         return problems, None, ""
     unit = str(row["unit"]).strip()
     canonical = ""
     if spec is not None:
         is_product = spec.unit == "*"
-        if value < 0:
-            kind = "price" if spec.is_price else "value"
-            problems.append(Problem(where, f"column value: negative {kind} {value} for {item}; expected >= 0"))
+        if value < 0 and spec.is_price:
+            problem(N_("column value: negative price {value} for {item}; expected >= 0"), value=value, item=item)
+        elif value < 0:
+            problem(N_("column value: negative value {value} for {item}; expected >= 0"), value=value, item=item)
         if is_product and not spec.is_price:
             canonical = canonical_unit(unit) or ""
             if canonical not in QUANTITY_UNITS:
-                problems.append(Problem(where, f"column unit: {unit!r} is not a quantity unit for {item}; "
-                                               f"expected one of {', '.join(QUANTITY_UNITS)} or a multiple"))
+                problem(N_("column unit: {unit} is not a quantity unit for {item}; expected one of {units} or a "
+                           "multiple"), unit=repr(unit), item=item, units=", ".join(QUANTITY_UNITS))
                 return problems, None, ""
             return problems, value * convert_factor(unit, canonical), canonical
         if is_product and spec.is_price:
             canonical = canonical_unit(unit) or ""
             if not canonical.startswith("yuan/"):
-                problems.append(Problem(where, f"column unit: {unit!r} is not a price unit (yuan/...) for {item}"))
+                problem(N_("column unit: {unit} is not a price unit (yuan/...) for {item}"), unit=repr(unit), item=item)
                 return problems, None, ""
             return problems, value * convert_factor(unit, canonical), canonical
         try:
             value *= convert_factor(unit, spec.unit)
             canonical = spec.unit
         except UnitError as exc:
-            problems.append(Problem(where, f"column unit: {exc} for item {item}"))
+            problem(_UNIT_PROBLEMS[exc.template], item=item, **exc.params)
     return problems, value, canonical
 
 
@@ -90,16 +109,17 @@ class Statistics:
             try:
                 table = read_table(path)
             except (OSError, ValueError) as exc:
-                problems.append(Problem(str(rel), f"cannot read: {exc}"))
+                problems.append(Problem("{file}", N_("cannot read: {detail}"), file=str(rel),
+                                        detail=str(exc).replace(str(path), str(rel))))
                 continue
             missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
             if missing:
-                problems.append(Problem(str(rel), f"missing column(s) {', '.join(missing)}; "
-                                                  f"expected {', '.join(REQUIRED_COLUMNS)}"))
+                problems.append(Problem("{file}", N_("missing column(s) {columns}; expected {expected}"), file=str(rel),
+                                        columns=", ".join(missing), expected=", ".join(REQUIRED_COLUMNS)))
                 continue
             for i, row in table.iterrows():
-                where = f"{rel}, row {int(str(i)) + 2}"  # +1 for the header, +1 for 1-based rows
-                found, value, unit = _check_row(row, where, zone_levels)
+                line = int(str(i)) + 2  # +1 for the header, +1 for 1-based rows
+                found, value, unit = _check_row(row, str(rel), line, zone_levels)
                 problems += found
                 if not found and value is not None:
                     code = str(row["zone_code"]).strip()
@@ -108,15 +128,18 @@ class Statistics:
                         "item": str(row["item"]).strip(), "value": value, "unit": unit,
                         "source": str(row.get("source", "") or ""),
                         "synthetic": str(row.get("synthetic", "")).strip().lower() in ("true", "1", "yes"),
-                        "where": where,
+                        "where": ROW.format(file=rel, row=line), "file": str(rel), "row": line,
                     })
         frame = pd.DataFrame(rows, columns=["zone_code", "level", "year", "item", "value", "unit", "source",
-                                            "synthetic", "where"])
+                                            "synthetic", "where", "file", "row"])
         dup = frame[frame.duplicated(["zone_code", "year", "item"], keep=False)]
         for _, group in dup.groupby(["zone_code", "year", "item"]):
-            first = group.iloc[0]
-            problems.append(Problem(group["where"].iloc[1], f"duplicate figure for zone {first['zone_code']}, "
-                                    f"year {first['year']}, item {first['item']} (also {first['where']})"))
+            first, second = group.iloc[0], group.iloc[1]
+            problems.append(Problem(ROW, N_("duplicate figure for zone {zone}, year {year}, item {item} "
+                                            "(also {first_file}, row {first_row})"),
+                                    file=str(second["file"]), row=int(second["row"]), zone=str(first["zone_code"]),
+                                    year=int(first["year"]), item=str(first["item"]), first_file=str(first["file"]),
+                                    first_row=int(first["row"])))
         return cls(frame), problems
 
     def for_year(self, year: int) -> Statistics:
@@ -174,13 +197,15 @@ def allocate(given: dict[str, float], zones: Zones, proxy: pd.Series, what: str)
             tol = 1e-6 * max(abs(amount), 1.0)
             names = ", ".join(sorted(covered))
             if rest < -tol:
-                raise InputError(f"statistics {what}: the figures of {names} ({below:,.2f}) exceed the figure of "
-                                 f"{code} ({amount:,.2f}) above them")
+                raise InputError(N_("statistics {item}: the figures of {names} ({below:,.2f}) exceed the figure of "
+                                    "{code} ({amount:,.2f}) above them"),
+                                 item=what, names=names, below=float(below), code=code, amount=float(amount))
             if free.any():
                 spread(rows[free], rest)
             elif rest > tol:
-                raise InputError(f"statistics {what}: the figures of {names} ({below:,.2f}) fall short of the "
-                                 f"figure of {code} ({amount:,.2f}) and no zone below it is left to take the rest")
+                raise InputError(N_("statistics {item}: the figures of {names} ({below:,.2f}) fall short of the "
+                                    "figure of {code} ({amount:,.2f}) and no zone below it is left to take the rest"),
+                                 item=what, names=names, below=float(below), code=code, amount=float(amount))
         for c, (lv, sub_rows) in covered.items():
             if lv == len(zones.levels) - 1:
                 result[sub_rows] += given[c]

@@ -30,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numba import njit, prange
 
-from gep.errors import GepError
+from gep.errors import N_, GepError
 
 __all__ = [
     "BYTES_PER_PIXEL",
@@ -82,10 +82,11 @@ def check_fits(shape: tuple[int, int], available_bytes: int | None = None) -> in
     if need > available_bytes:
         largest = int((available_bytes / BYTES_PER_PIXEL) ** 0.5)
         raise TerrainTooLarge(
-            f"DEM {rows}x{cols} needs about {need / 2**30:.1f} GiB for in-core routing "
-            f"({BYTES_PER_PIXEL} bytes/pixel) but only {available_bytes / 2**30:.1f} GiB is "
-            f"available; the limit here is about {largest}x{largest} pixels. Coarsen or split "
-            "the DEM (by watershed) and route the parts separately."
+            N_("DEM {rows}x{cols} needs about {need:.1f} GiB for in-core routing ({per_pixel} bytes/pixel) but only "
+               "{available:.1f} GiB is available; the limit here is about {largest}x{largest} pixels. Coarsen or "
+               "split the DEM (by watershed) and route the parts separately."),
+            rows=rows, cols=cols, need=need / 2**30, per_pixel=BYTES_PER_PIXEL, available=available_bytes / 2**30,
+            largest=largest,
         )
     return need
 

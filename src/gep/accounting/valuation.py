@@ -11,7 +11,7 @@ import pandas as pd
 
 from gep.accounting.indicators.base import SubQuantity
 from gep.accounting.methods import MethodProfile
-from gep.errors import MethodError
+from gep.errors import N_, MethodError
 
 
 @dataclass(frozen=True)
@@ -30,22 +30,31 @@ def unit_price(sub: SubQuantity, profile: MethodProfile, year: int, price_year: 
     out = sub.output
     index = profile.price_index
     if sub.value_factor is not None:  # prices from the region's statistics, quoted in the accounting year
-        factor = index.factor(year, price_year, f"{out.id} prices of {year}")
+        factor = index.factor(year, price_year, N_("{output} prices of {year}: the price index has no value for "
+                                                   "{years} (it covers {covers}); add the year to the profile's "
+                                                   "[price_index] or choose another price year"),
+                              output=out.id, year=year)
         return Price(None, f"yuan/{out.unit}", "region statistics", False, out.price or ""), sub.value_factor * factor
     if out.price == "":  # a physical quantity reported for reference, valued through other sub-indicators
         return Price(0.0, "", "not valued separately", True, ""), pd.Series(0.0, index=sub.quantity.index)
     if out.price is None:  # the quantity is already an output value in yuan of the accounting year
-        factor = index.factor(year, price_year, f"{out.id} output value of {year}")
+        factor = index.factor(year, price_year, N_("{output} output value of {year}: the price index has no value "
+                                                   "for {years} (it covers {covers}); add the year to the profile's "
+                                                   "[price_index] or choose another price year"),
+                              output=out.id, year=year)
         return Price(factor, "yuan/yuan", "current prices, deflated by the price index", index.verified,
                      ""), pd.Series(factor, index=sub.quantity.index)
     param = profile.param(out.price)
     if param.year is None:
-        raise MethodError(f"price {param.id} in profile {profile.id} has no year; prices need the year they are "
-                          "quoted in")
+        raise MethodError(N_("price {price} in profile {method} has no year; prices need the year they are quoted "
+                             "in"), price=param.id, method=profile.id)
     price = param.scalar()
     if price < 0:
-        raise MethodError(f"price {param.id} is negative ({price}); expected >= 0")
-    moved = price * index.factor(param.year, price_year, f"price {param.id} of {param.year}")
+        raise MethodError(N_("price {price} is negative ({value}); expected >= 0"), price=param.id, value=price)
+    moved = price * index.factor(param.year, price_year, N_("price {price} of {year}: the price index has no value "
+                                                            "for {years} (it covers {covers}); add the year to the "
+                                                            "profile's [price_index] or choose another price year"),
+                                 price=param.id, year=param.year)
     return Price(moved, param.unit, param.source, param.verified, param.id), pd.Series(moved, index=sub.quantity.index)
 
 

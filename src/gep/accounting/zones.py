@@ -21,8 +21,9 @@ import shapely
 from affine import Affine
 from rasterio.features import rasterize
 
+from gep.accounting.catalogue import ROW
 from gep.accounting.grid import Grid
-from gep.errors import Problem
+from gep.errors import N_, Problem
 
 LEVELS = ("city", "county", "township", "village")
 LEVEL_NAMES = {"city": ("市", "City"), "county": ("县(市、区)", "County"),
@@ -111,32 +112,36 @@ def validate_zones(frame: gpd.GeoDataFrame, where: str) -> tuple[tuple[str, ...]
     problems: list[Problem] = []
     levels = tuple(lv for lv in LEVELS if f"{lv}_code" in frame.columns)
     if not levels or levels[0] != "city" or levels != LEVELS[: len(levels)] or len(levels) < 2:
-        problems.append(Problem(where, "needs the columns city_code, county_code (and township_code, "
-                                       f"village_code) with their _name columns; found {list(frame.columns)}"))
+        problems.append(Problem("{file}", N_("needs the columns city_code, county_code (and township_code, "
+                                             "village_code) with their _name columns; found {columns}"),
+                                file=where, columns=str(list(frame.columns))))
         return levels, problems
     for lv in levels:
         if f"{lv}_name" not in frame.columns:
-            problems.append(Problem(where, f"column {lv}_name is missing"))
+            problems.append(Problem("{file}", N_("column {level}_name is missing"), file=where, level=lv))
         blank = frame[f"{lv}_code"].isna() | (frame[f"{lv}_code"].astype(str).str.strip() == "")
         for row in np.flatnonzero(blank.to_numpy())[:10]:
-            parent = "its parent" if lv != "city" else "the city"
-            problems.append(Problem(f"{where}, row {row + 1}", f"{lv}_code is empty: {parent} is missing"))
+            problems.append(Problem(ROW, N_("{level}_code is empty: every zone needs the codes of all its levels"),
+                                    file=where, row=int(row) + 1, level=lv))
     lowest = levels[-1]
     dup = frame[f"{lowest}_code"][frame[f"{lowest}_code"].duplicated()].unique()
     for code in dup[:20]:
-        problems.append(Problem(where, f"duplicate {lowest}_code {code!r}: each zone must appear once"))
+        problems.append(Problem("{file}", N_("duplicate {level}_code {code}: each zone must appear once"), file=where,
+                                level=lowest, code=repr(code)))
     for i, lv in enumerate(levels[:-1]):
         child = levels[i + 1]
         parents = frame.groupby(f"{child}_code")[f"{lv}_code"].nunique()
         for code in parents[parents > 1].index[:20]:
-            problems.append(Problem(where, f"{child} {code!r} is listed under several {lv}s"))
+            problems.append(Problem("{file}", N_("{child}_code {code} appears with several {level}_code values"),
+                                    file=where, child=child, code=repr(code), level=lv))
         if f"{lv}_name" in frame.columns:
             names = frame.groupby(f"{lv}_code")[f"{lv}_name"].nunique()
             for code in names[names > 1].index[:20]:
-                problems.append(Problem(where, f"{lv} {code!r} has different names on different rows"))
+                problems.append(Problem("{file}", N_("{level}_code {code} has different {level}_name values on "
+                                                     "different rows"), file=where, level=lv, code=repr(code)))
     if frame.geometry.isna().any() or frame.geometry.is_empty.any():
         rows = np.flatnonzero((frame.geometry.isna() | frame.geometry.is_empty).to_numpy())[:10]
-        problems += [Problem(f"{where}, row {r + 1}", "geometry is empty") for r in rows]
+        problems += [Problem(ROW, N_("geometry is empty"), file=where, row=int(r) + 1) for r in rows]
     return levels, problems
 
 

@@ -1,69 +1,51 @@
-"""Use cases of users and access: create, authenticate, sessions, tokens, permission checks, audit."""
+"""Use cases of users and access: create and change users, authenticate with throttling, sessions, tokens."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerifyMismatchError
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from gep.auth import rules
-from gep.auth.models import ApiToken, AuditEntry, Organisation, User, WebSession
-from gep.errors import Conflict, InputError, NotAuthenticated, PermissionDenied
+from gep.auth.models import ApiToken, LoginAttempt, Organisation, User, WebSession
+from gep.db import unit_of_work
+from gep.errors import N_, Conflict, InputError, NotAuthenticated, NotFound, TooManyRequests
+from gep.kit.audit import audit, aware, now
+from gep.kit.principal import Principal
 
+log = logging.getLogger(__name__)
 HASHER = PasswordHasher()
 SESSION_HOURS = 12
 TOKEN_DAYS = 90
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
+MANAGE = "auth.users.manage"
 
 
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-@dataclass(frozen=True)
-class Principal:
-    """The authenticated caller of a request."""
-
-    user_id: int | None  # None: the command line acting as the system
-    username: str
-    role: str
-    via: str  # "session" or "token"
-    csrf_token: str = ""
-
-    def can(self, permission: str) -> bool:
-        return rules.allowed(self.role, permission)
-
-    def require(self, permission: str) -> None:
-        if not self.can(permission):
-            raise PermissionDenied(f"role {self.role!r} may not {rules.PERMISSIONS.get(permission, permission)}")
+@cache
+def _decoy_hash() -> str:
+    """A hash to verify against when the name is unknown, so both cases cost one Argon2 verification."""
+    return HASHER.hash(secrets.token_urlsafe(16))
 
 
-SYSTEM = Principal(None, "system", "admin", "cli")
+# -- organisations and users ----------------------------------------------------------------------------------
 
-
-def audit(session: Session, user_id: int | None, action: str, entity: str, entity_id: object = "",
-          **detail: Any) -> None:
-    """Record a change in the same transaction as the change."""
-    session.add(AuditEntry(at=now(), user_id=user_id, action=action, entity=entity, entity_id=str(entity_id),
-                           detail=detail))
-
-
-def create_organisation(session: Session, name: str, kind: str, by: int | None = None) -> Organisation:
+def create_organisation(session: Session, name: str, kind: str, by: Principal) -> Organisation:
+    by.require(MANAGE)
     if kind not in rules.ORGANISATION_KINDS:
-        kinds = ", ".join(rules.ORGANISATION_KINDS)
-        raise InputError(f"organisation kind {kind!r} is unknown; expected one of {kinds}")
+        raise InputError(N_("organisation kind {kind} is unknown; expected one of {kinds}"), kind=kind,
+                         kinds=", ".join(rules.ORGANISATION_KINDS))
     if session.scalar(select(Organisation).where(Organisation.name == name)):
-        raise Conflict(f"organisation {name!r} exists already")
+        raise Conflict(N_("organisation {name} exists already"), name=name)
     org = Organisation(name=name, kind=kind)
     session.add(org)
     session.flush()
@@ -71,45 +53,158 @@ def create_organisation(session: Session, name: str, kind: str, by: int | None =
     return org
 
 
-def set_password(session: Session, user: User, password: str, by: int | None = None) -> None:
-    problems = rules.password_problems(password, user.username)
+def _check_password(password: str, username: str, display_name: str = "") -> None:
+    problems = rules.password_problems(password, username, [display_name] if display_name else [])
     if problems:
-        raise InputError("; ".join(problems))
-    user.password_hash = HASHER.hash(password)
-    audit(session, by, "set_password", "user", user.id)
+        raise InputError(problems[0])
 
 
-def create_user(session: Session, username: str, password: str, role: str, display_name: str = "",
-                organisation_id: int | None = None, by: int | None = None) -> User:
-    """A new user; the password is kept only as an Argon2 hash."""
+def create_user(session: Session, username: str, password: str, role: str, by: Principal, display_name: str = "",
+                organisation_id: int | None = None) -> User:
+    """A new user; the name is normalised (so two spellings cannot coexist), the password kept only as a hash."""
+    by.require(MANAGE)
+    name = rules.normalise_username(username)
+    problem = rules.username_problem(name)
+    if problem:
+        raise InputError(problem)
     if role not in rules.ROLES:
-        raise InputError(f"role {role!r} is unknown; expected one of {', '.join(rules.ROLES)}")
-    if not username or not username.replace("_", "").replace("-", "").replace(".", "").isalnum():
-        raise InputError("username must be letters, digits, '.', '-' or '_'")
-    problems = rules.password_problems(password, username)
-    if problems:
-        raise InputError("; ".join(problems))
-    if session.scalar(select(User).where(User.username == username)):
-        raise Conflict(f"user {username!r} exists already")
-    user = User(username=username, password_hash=HASHER.hash(password), role=role,
-                display_name=display_name or username, organisation_id=organisation_id)
+        raise InputError(N_("role {role} is unknown; expected one of {roles}"), role=role,
+                         roles=", ".join(rules.ROLES))
+    if organisation_id is not None and session.get(Organisation, organisation_id) is None:
+        raise InputError(N_("organisation {id} does not exist"), id=organisation_id)
+    _check_password(password, name, display_name)
+    if session.scalar(select(User).where(User.username == name)):
+        raise Conflict(N_("user {username} exists already"), username=name)
+    user = User(username=name, password_hash=HASHER.hash(password), role=role, display_name=display_name or name,
+                organisation_id=organisation_id, is_active=True)
     session.add(user)
     session.flush()
-    audit(session, by, "create", "user", user.id, username=username, role=role)
+    audit(session, by, "create", "user", user.id, username=name, role=role, organisation_id=organisation_id)
     return user
 
 
-def authenticate(session: Session, username: str, password: str) -> User:
-    """The user whose password this is; the same error whether the name or the password is wrong."""
-    user = session.scalar(select(User).where(User.username == username))
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(N_("user {id} does not exist"), id=user_id)
+    return user
+
+
+def list_users(session: Session, by: Principal) -> list[User]:
+    by.require(MANAGE)
+    return list(session.scalars(select(User).order_by(User.id)))
+
+
+def _active_admins(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(User).where(User.role == "admin",
+                                                                           User.is_active.is_(True))) or 0)
+
+
+def update_user(session: Session, user_id: int, by: Principal, role: str | None = None,
+                is_active: bool | None = None, display_name: str | None = None,
+                organisation_id: int | None = None) -> User:
+    """Change a user's role, organisation or name, or (de)activate them; deactivation ends their sessions and
+    tokens at once. The last active administrator cannot be demoted or deactivated."""
+    by.require(MANAGE)
+    user = get_user(session, user_id)
+    changes: dict[str, tuple[object, object]] = {}
+    if role is not None and role != user.role:
+        if role not in rules.ROLES:
+            raise InputError(N_("role {role} is unknown; expected one of {roles}"), role=role,
+                             roles=", ".join(rules.ROLES))
+        if user.role == "admin" and user.is_active and _active_admins(session) <= 1:
+            raise Conflict(N_("{username} is the last administrator; make someone else administrator first"),
+                           username=user.username)
+        changes["role"] = (user.role, role)
+        user.role = role  # takes effect at the user's next request: permissions are looked up every time
+    if is_active is not None and is_active != user.is_active:
+        if not is_active and user.role == "admin" and _active_admins(session) <= 1:
+            raise Conflict(N_("{username} is the last administrator; make someone else administrator first"),
+                           username=user.username)
+        changes["is_active"] = (user.is_active, is_active)
+        user.is_active = is_active
+        if not is_active:
+            _end_all(session, user.id)
+    if display_name is not None and display_name != user.display_name:
+        changes["display_name"] = (user.display_name, display_name)
+        user.display_name = display_name
+    if organisation_id is not None and organisation_id != user.organisation_id:
+        if session.get(Organisation, organisation_id) is None:
+            raise InputError(N_("organisation {id} does not exist"), id=organisation_id)
+        changes["organisation_id"] = (user.organisation_id, organisation_id)
+        user.organisation_id = organisation_id
+    if changes:
+        audit(session, by, "update", "user", user.id, **{k: list(v) for k, v in changes.items()})
+    return user
+
+
+def set_password(session: Session, user: User, password: str, by: Principal, keep_session: str | None = None) -> None:
+    """A new password; every session but `keep_session` (the caller's own) ends and every token is revoked."""
+    _check_password(password, user.username, user.display_name)
+    user.password_hash = HASHER.hash(password)
+    _end_all(session, user.id, keep=_digest(keep_session) if keep_session else None)
+    audit(session, by, "set_password", "user", user.id)
+
+
+def change_own_password(session: Session, by: Principal, current: str, new: str, sid: str | None) -> None:
+    if by.user_id is None:
+        raise InputError(N_("only a user has a password"))
+    user = get_user(session, by.user_id)
+    try:
+        HASHER.verify(user.password_hash, current)
+    except (VerificationError, InvalidHashError):
+        raise InputError(N_("the current password is wrong")) from None
+    set_password(session, user, new, by, keep_session=sid)
+
+
+def reset_password(session: Session, user_id: int, new: str, by: Principal) -> None:
+    by.require(MANAGE)
+    set_password(session, get_user(session, user_id), new, by)
+
+
+def _end_all(session: Session, user_id: int, keep: str | None = None) -> None:
+    q = delete(WebSession).where(WebSession.user_id == user_id)
+    if keep:
+        q = q.where(WebSession.id_hash != keep)
+    session.execute(q.execution_options(synchronize_session=False))
+    session.execute(update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked.is_(False))
+                    .values(revoked=True).execution_options(synchronize_session=False))
+
+
+# -- authentication -------------------------------------------------------------------------------------------
+
+def _failures(session: Session, column: InstrumentedAttribute[str], value: str) -> list[datetime]:
+    since = now() - rules.WINDOW
+    return [aware(t) for t in session.scalars(select(LoginAttempt.at).where(column == value, LoginAttempt.at > since))]
+
+
+def authenticate(session: Session, factory: sessionmaker[Session], username: str, password: str,
+                 ip: str = "") -> User:
+    """The user whose password this is. The same error, after the same work, whether the name or the password
+    is wrong; names and addresses with many recent failures wait before they may try again. Failures are
+    recorded in their own transaction, so they count even though the request that saw them fails."""
+    name = rules.normalise_username(username)[:80]
+    moment = now()
+    wait = max(rules.lock_seconds(_failures(session, LoginAttempt.username, name), moment),
+               rules.lock_seconds(_failures(session, LoginAttempt.ip, ip), moment, rules.IP_FAILURES) if ip else 0)
+    if wait:
+        raise TooManyRequests(N_("too many failed logins; try again in {retry_after} seconds"), retry_after=wait)
+    user = session.scalar(select(User).where(User.username == name))
     try:
         if user is None or not user.is_active:
-            HASHER.verify(HASHER.hash("x" * 12), password + "!")  # same cost either way
+            HASHER.verify(_decoy_hash(), password)
             raise VerifyMismatchError
         HASHER.verify(user.password_hash, password)
-    except (VerifyMismatchError, InvalidHashError):
-        audit(session, None, "login_failed", "user", username)
-        raise NotAuthenticated("wrong username or password") from None
+    except (VerificationError, InvalidHashError):
+        with unit_of_work(factory) as s:
+            s.add(LoginAttempt(username=name, ip=ip[:64], at=moment))
+            s.execute(delete(LoginAttempt).where(LoginAttempt.at < moment - timedelta(days=1))
+                      .execution_options(synchronize_session=False))
+            audit(s, None, "login_failed", "user", name, ip=ip)
+        log.info("failed login for %r from %s", name, ip or "?")
+        raise NotAuthenticated(N_("wrong username or password")) from None
+    session.execute(delete(LoginAttempt).where(LoginAttempt.username == name)
+                    .execution_options(synchronize_session=False))
     return user
 
 
@@ -129,35 +224,48 @@ def close_session(session: Session, sid: str) -> None:
         session.delete(ws)
 
 
-def principal_from_session(session: Session, sid: str) -> Principal | None:
-    ws = session.get(WebSession, _digest(sid))
-    if ws is None or _aware(ws.expires_at) < now():
-        return None
-    user = session.get(User, ws.user_id)
-    if user is None or not user.is_active:
-        return None
-    return Principal(user.id, user.username, user.role, "session", ws.csrf_token)
-
-
 def issue_token(session: Session, user: User, name: str = "") -> str:
     """A new API bearer token (shown once; only its hash is stored)."""
     token = "gep_" + secrets.token_urlsafe(32)
     session.add(ApiToken(user_id=user.id, name=name, token_hash=_digest(token), created_at=now(),
-                         expires_at=now() + timedelta(days=TOKEN_DAYS)))
+                         expires_at=now() + timedelta(days=TOKEN_DAYS), revoked=False))
     audit(session, user.id, "issue_token", "user", user.id, name=name)
     return token
 
 
-def principal_from_token(session: Session, token: str) -> Principal | None:
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
-    if row is None or row.revoked or _aware(row.expires_at) < now():
-        return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.is_active:
-        return None
-    return Principal(user.id, user.username, user.role, "token")
+def list_tokens(session: Session, by: Principal) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == by.user_id).order_by(ApiToken.id)))
 
 
-def _aware(moment: datetime) -> datetime:
-    """SQLite returns naive datetimes; they were written in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+def revoke_token(session: Session, token_id: int, by: Principal) -> ApiToken:
+    """Revoke one of the caller's tokens (an administrator may revoke anyone's)."""
+    row = session.get(ApiToken, token_id)
+    if row is None or (row.user_id != by.user_id and not by.can(MANAGE)):
+        raise NotFound(N_("token {id} does not exist"), id=token_id)
+    if not row.revoked:
+        row.revoked = True
+        audit(session, by, "revoke_token", "api_token", row.id, user_id=row.user_id)
+    return row
+
+
+class Authenticator:
+    """The platform's way from a cookie or a token to a caller (gep.kit.domain.Authenticator)."""
+
+    def from_session(self, session: Session, sid: str) -> Principal | None:
+        ws = session.get(WebSession, _digest(sid))
+        if ws is None or aware(ws.expires_at) < now():
+            return None
+        user = session.get(User, ws.user_id)
+        if user is None or not user.is_active:
+            return None
+        return Principal(user.id, user.username, user.role, user.organisation_id, via="session",
+                         csrf_token=ws.csrf_token)
+
+    def from_token(self, session: Session, token: str) -> Principal | None:
+        row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+        if row is None or row.revoked or aware(row.expires_at) < now():
+            return None
+        user = session.get(User, row.user_id)
+        if user is None or not user.is_active:
+            return None
+        return Principal(user.id, user.username, user.role, user.organisation_id, via="token", token_id=row.id)

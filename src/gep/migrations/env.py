@@ -1,14 +1,15 @@
-"""Alembic environment: the URL comes from the config gep builds (gep.db.alembic_config)."""
+"""Alembic environment: the URL comes from the config gep builds (gep.db.alembic_config); the tables come
+from the platform's domain list (each domain's models module), so a new domain needs no line here."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-import gep.auth.models
-import gep.regions.models  # noqa: F401  (every domain's tables must be on the metadata)
 from gep.db import Base
+from gep.migrations.models import load_models
 
+load_models(context.config.attributes["domains"])
 target_metadata = Base.metadata
 
 

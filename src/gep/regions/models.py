@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gep.db import Base
+from gep.db import Base, Scoped, UtcDateTime
+
+ACTIVE = ("queued", "running")
 
 
 class Region(Base):
@@ -20,7 +22,8 @@ class Region(Base):
     method: Mapped[str] = mapped_column(String(80))
     years: Mapped[list] = mapped_column(JSON, default=list)
     levels: Mapped[list] = mapped_column(JSON, default=list)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), nullable=True)  # who keeps it
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
 
 
 class Zone(Base):
@@ -36,23 +39,34 @@ class Zone(Base):
     geometry: Mapped[str] = mapped_column(Text, default="")  # GeoJSON geometry in WGS84, simplified for maps
 
 
-class AccountingRun(Base):
-    """One accounting of a region for a year; status and progress are updated by the job while it runs."""
+class AccountingRun(Scoped, Base):
+    """One accounting of a region for a year; status and progress are updated by the job while it runs.
+
+    Runs belong to the organisation that keeps the region: its members see them (with their errors), others
+    see only the accounts once published. At most one run of a region and year is queued or running."""
 
     __tablename__ = "accounting_run"
+    __table_args__ = (Index("uq_accounting_run_active", "region_id", "year", unique=True,
+                            sqlite_where=text("status IN ('queued', 'running')"),
+                            postgresql_where=text("status IN ('queued', 'running')")),)
+    read_all = "regions.runs.read_all"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id", ondelete="CASCADE"))
     year: Mapped[int] = mapped_column(Integer)
     method: Mapped[str] = mapped_column(String(80))
     price_year: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued, running, succeeded, failed
+    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued running succeeded failed cancelled
     progress: Mapped[float] = mapped_column(Float, default=0.0)
-    stage: Mapped[str] = mapped_column(String(200), default="")
-    message: Mapped[str] = mapped_column(Text, default="")
+    stage: Mapped[str] = mapped_column(String(200), default="")  # a msgid (the stages are fixed sentences)
+    message: Mapped[str] = mapped_column(Text, default="")  # msgid template over message_params
+    message_params: Mapped[dict] = mapped_column(JSON, default=dict)
+    traceback: Mapped[str] = mapped_column(Text, default="")  # for administrators, when it failed unexpectedly
     requested_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), nullable=True)
+    task_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     output_dir: Mapped[str] = mapped_column(Text, default="")
     gep_yuan: Mapped[float | None] = mapped_column(Float, nullable=True)
     reports: Mapped[dict] = mapped_column(JSON, default=dict)  # "zh.pdf" -> path

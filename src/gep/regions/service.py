@@ -1,51 +1,84 @@
-"""Use cases of GEP accounting on the platform: import a region, start and execute runs, read the accounts."""
+"""Use cases of GEP accounting on the platform: import a region, start, cancel and retry runs, read the accounts.
+
+A run is a job on the worker's "jobs" lane (gep.kit.tasks): it survives its worker — a worker killed mid-run
+leaves a lease that runs out, and another worker (or the same after a restart) starts the run again, at most
+twice, after which it is shown as failed; a worker stopped with SIGTERM hands it back to the queue at once.
+"""
 
 from __future__ import annotations
 
 import json
-import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import pandas as pd
 import shapely
-from sqlalchemy import delete, func, insert, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from gep.accounting.indicators import REGISTRY
-from gep.auth.service import Principal, audit
-from gep.db import unit_of_work
-from gep.errors import Conflict, InputError, NotFound
-from gep.regions.models import AccountingRun, AccountValue, Region, Zone
+from gep.errors import N_, Conflict, InputError, NotFound, RegionError, Word
+from gep.kit import events, tasks
+from gep.kit.audit import audit, now
+from gep.kit.principal import Principal
+from gep.regions.models import ACTIVE, AccountingRun, AccountValue, Region, Zone
 
 CATEGORIES = ("material", "regulating", "cultural")
 SIMPLIFY_M = {"city": 200.0, "county": 150.0, "township": 80.0, "village": 40.0}
 
+READ = "regions.read"
+RUN = "regions.run"
+IMPORT = "regions.import"
+READ_ALL = "regions.runs.read_all"
+JOB = "regions.accounting_run"
+RUN_FINISHED = "regions.run_finished"
+MAX_ATTEMPTS = 2
+PUBLISHED = {"skip_scope": True}  # finished accounts are read by everyone with regions.read
+STATUS_WORDS = {"queued": N_("queued"), "running": N_("running"), "succeeded": N_("finished"), "failed": N_("failed"),
+                "cancelled": N_("cancelled")}
 
-def _now() -> datetime:
-    return datetime.now(UTC)
+
+def status_word(status: str) -> Word:
+    return Word(STATUS_WORDS.get(status, status))
 
 
 # -- regions and zones ---------------------------------------------------------------------------------------
 
-def import_region(session: Session, path: Path, by: Principal) -> Region:
-    """Validate a region package and store the region with its zones at every level (maps in WGS84)."""
+def import_region(session: Session, path: Path, by: Principal, label: str | None = None,
+                  organisation_id: int | None = None) -> Region:
+    """Validate a region package and store the region with its zones at every level (maps in WGS84).
+
+    `label` names the package in errors instead of its path on the server."""
     from gep.accounting.region import load_region
 
-    by.require("region.import")
-    region = load_region(path)
+    by.require(IMPORT)
+    try:
+        region = load_region(path)
+    except RegionError as exc:
+        raise RegionError(label or str(path), exc.problems) from None
     existing = session.scalar(select(Region).where(Region.code == region.id))
     if existing is not None:
-        raise Conflict(f"region {region.id!r} is imported already (id {existing.id})")
+        raise Conflict(N_("region {code} is imported already (id {id})"), code=region.id, id=existing.id)
     row = Region(code=region.id, name=region.name, name_en=region.name_en, package_path=str(region.root),
-                 method=region.method, years=list(region.years), levels=list(region.zones.levels))
+                 method=region.method, years=list(region.years), levels=list(region.zones.levels),
+                 organisation_id=organisation_id if organisation_id is not None else by.organisation_id)
     session.add(row)
     session.flush()
     session.execute(insert(Zone), list(_zone_rows(row.id, region.zones.frame, region.zones.levels)))
-    audit(session, by.user_id, "import", "region", row.id, code=region.id, path=str(region.root))
+    audit(session, by, "import", "region", row.id, code=region.id, package=label or str(region.root))
     return row
+
+
+def import_path(root: Path, name: str) -> Path:
+    """A package folder inside the platform's import folder; nothing outside it is reachable by name."""
+    base = root.resolve()
+    target = (base / name).resolve()
+    if not target.is_relative_to(base) or target == base or Path(name).is_absolute():
+        raise InputError(N_("give the name of a package folder inside the platform's import folder, not a path"))
+    if not target.is_dir():
+        raise NotFound(N_("there is no package {name} in the platform's import folder"), name=name)
+    return target
 
 
 def _zone_rows(region_id: int, frame: gpd.GeoDataFrame, levels: tuple[str, ...]) -> Any:
@@ -71,14 +104,14 @@ def list_regions(session: Session) -> list[Region]:
 def get_region(session: Session, region_id: int) -> Region:
     region = session.get(Region, region_id)
     if region is None:
-        raise NotFound(f"region {region_id} does not exist")
+        raise NotFound(N_("region {id} does not exist"), id=region_id)
     return region
 
 
 def get_zone(session: Session, region_id: int, code: str) -> Zone:
     zone = session.scalar(select(Zone).where(Zone.region_id == region_id, Zone.code == code))
     if zone is None:
-        raise NotFound(f"zone {code!r} does not exist in region {region_id}")
+        raise NotFound(N_("zone {code} does not exist in region {id}"), code=code, id=region_id)
     return zone
 
 
@@ -102,31 +135,78 @@ def ancestors(session: Session, region_id: int, code: str) -> list[Zone]:
 
 # -- runs ----------------------------------------------------------------------------------------------------
 
+def _keeps(region: Region, by: Principal) -> bool:
+    return region.organisation_id is None or region.organisation_id == by.organisation_id or by.can(READ_ALL)
+
+
 def start_run(session: Session, region_id: int, year: int, by: Principal, method: str | None = None,
               price_year: int | None = None) -> AccountingRun:
-    """Queue an accounting run (the job runner executes it off the request path)."""
-    by.require("accounting.run")
+    """Queue an accounting run; the worker executes it off the request path. Two requests for the same region
+    and year at once: one is queued, the other is refused (a unique index decides, not a prior check)."""
+    from gep.accounting.methods import available_profiles
+
+    by.require(RUN)
     region = get_region(session, region_id)
+    if not _keeps(region, by):
+        raise NotFound(N_("region {id} does not exist"), id=region_id)
     if year not in region.years:
-        raise InputError(f"region {region.code} has no data for {year}; its years are {region.years}")
-    busy = session.scalar(select(AccountingRun).where(AccountingRun.region_id == region_id,
-                                                      AccountingRun.year == year,
-                                                      AccountingRun.status.in_(("queued", "running"))))
-    if busy is not None:
-        raise Conflict(f"run {busy.id} for {region.code} {year} is still {busy.status}")
+        raise InputError(N_("region {code} has no data for {year}; its years are {years}"), code=region.code,
+                         year=year, years=", ".join(map(str, region.years)))
+    if method is not None and method not in available_profiles():
+        raise InputError(N_("method {method} is unknown; expected one of {methods}"), method=method,
+                         methods=", ".join(available_profiles()))
     run = AccountingRun(region_id=region_id, year=year, method=method or region.method,
-                        price_year=price_year or year, status="queued", requested_by=by.user_id)
-    session.add(run)
-    session.flush()
-    audit(session, by.user_id, "start", "accounting_run", run.id, region=region.code, year=year,
-          method=run.method, price_year=run.price_year)
+                        price_year=price_year or year, status="queued", requested_by=by.user_id,
+                        organisation_id=region.organisation_id or by.organisation_id, stage="", message="",
+                        message_params={}, traceback="", progress=0.0)
+    try:
+        with session.begin_nested():
+            session.add(run)
+            session.flush()
+    except IntegrityError:
+        busy = session.scalar(select(AccountingRun).where(AccountingRun.region_id == region_id,
+                                                          AccountingRun.year == year,
+                                                          AccountingRun.status.in_(ACTIVE))
+                              .execution_options(skip_scope=True))
+        raise Conflict(N_("run {id} for {code} {year} is still {status}"), id=busy.id if busy else "?",
+                       code=region.code, year=year, status=status_word(busy.status if busy else "queued")) from None
+    task = tasks.schedule(session, JOB, payload={"run_id": run.id}, key=f"accounting-run:{run.id}", lane="jobs",
+                          max_attempts=MAX_ATTEMPTS)
+    run.task_id = task.id
+    audit(session, by, "start", "accounting_run", run.id, region=region.code, year=year, method=run.method,
+          price_year=run.price_year)
     return run
+
+
+def cancel_run(session: Session, run_id: int, by: Principal) -> AccountingRun:
+    """Cancel a queued run at once, or ask a running one to stop at its next step."""
+    by.require(RUN)
+    run = get_run(session, run_id)
+    if run.status not in ACTIVE:
+        raise Conflict(N_("run {id} is {status}: only a queued or running run can be cancelled"), id=run.id,
+                       status=status_word(run.status))
+    tasks.cancel(session, f"accounting-run:{run.id}")
+    if run.status == "queued":
+        _end(session, run, "cancelled", N_("cancelled before it started"))
+    else:
+        run.stage = N_("cancelling")
+    audit(session, by, "cancel", "accounting_run", run.id)
+    return run
+
+
+def retry_run(session: Session, run_id: int, by: Principal) -> AccountingRun:
+    """Start a failed or cancelled run again, as a new run with the same region, year, method and prices."""
+    run = get_run(session, run_id)
+    if run.status not in ("failed", "cancelled"):
+        raise Conflict(N_("run {id} is {status}: only a failed or cancelled run can be retried"), id=run.id,
+                       status=status_word(run.status))
+    return start_run(session, run.region_id, run.year, by, run.method, run.price_year)
 
 
 def get_run(session: Session, run_id: int) -> AccountingRun:
     run = session.get(AccountingRun, run_id)
     if run is None:
-        raise NotFound(f"accounting run {run_id} does not exist")
+        raise NotFound(N_("accounting run {id} does not exist"), id=run_id)
     return run
 
 
@@ -138,111 +218,66 @@ def list_runs(session: Session, region_id: int | None = None, limit: int = 50) -
 
 
 def latest_runs(session: Session, region_id: int) -> dict[int, AccountingRun]:
-    """The newest succeeded run of each year."""
+    """The newest succeeded run of each year (published accounts: visible to every reader)."""
     runs = session.scalars(select(AccountingRun).where(AccountingRun.region_id == region_id,
                                                        AccountingRun.status == "succeeded")
-                           .order_by(AccountingRun.id))
+                           .order_by(AccountingRun.id).execution_options(**PUBLISHED))
     return {r.year: r for r in runs}
 
 
-class _DbProgress:
-    """Writes a run's stage and progress to the database, at most twice a second."""
-
-    def __init__(self, factory: sessionmaker[Session], run_id: int) -> None:
-        self.factory, self.run_id = factory, run_id
-        self.last = 0.0
-        self.stage_name = ""
-
-    def _write(self, **values: Any) -> None:
-        with unit_of_work(self.factory) as s:
-            run = s.get(AccountingRun, self.run_id)
-            if run is not None:
-                for k, v in values.items():
-                    setattr(run, k, v)
-
-    def stage(self, name: str) -> None:
-        self.stage_name = name
-        self._write(stage=name)
-
-    def tasks(self, done: int, total: int) -> None:
-        if time.monotonic() - self.last > 0.5 or done == total:
-            self.last = time.monotonic()
-            self._write(progress=0.1 + 0.7 * done / max(total, 1))
+def _end(session: Session, run: AccountingRun, status: str, message: str = "", traceback: str = "",
+         **params: Any) -> None:
+    """Finish a run (succeeded, failed or cancelled), tell its requester, and record it."""
+    run.status, run.finished_at = status, now()
+    run.message, run.message_params, run.traceback = message, params, traceback
+    if status == "succeeded":
+        run.progress, run.stage = 1.0, N_("done")
+    events.record(session, RUN_FINISHED, run_id=run.id, status=status)
+    audit(session, None, {"succeeded": "succeed", "failed": "fail", "cancelled": "cancel"}[status],
+          "accounting_run", run.id, message=message, **params)
 
 
-def execute_run(factory: sessionmaker[Session], run_id: int, data_dir: Path) -> None:
-    """Run the accounting of a queued run, store the accounts and the reports; record failure on error."""
-    from gep.accounting.region import load_region
-    from gep.accounting.run import account
-    from gep.report import write_report
-
-    with unit_of_work(factory) as s:
-        run = get_run(s, run_id)
-        region = get_region(s, run.region_id)
-        run.status, run.started_at, run.progress, run.stage = "running", _now(), 0.02, "loading the region"
-        package, year, method, price_year = Path(region.package_path), run.year, run.method, run.price_year
-    progress = _DbProgress(factory, run_id)
-    try:
-        accounts = account(load_region(package), year, method=method, price_year=price_year, progress=progress)
-        out = data_dir / "runs" / str(run_id)
-        progress.stage("writing the accounts")
-        accounts.write(out / "accounts", density=True)
-        reports: dict[str, str] = {}
-        for lang in ("zh", "en"):
-            progress.stage(f"writing the report ({lang})")
-            for fmt, path in write_report([out / "accounts"], out / "report", lang=lang).items():
-                reports[f"{lang}.{fmt}"] = str(path)
-        progress.stage("storing the accounts")
-        _store(factory, run_id, accounts.table, accounts.metadata, out, reports)
-    except Exception as exc:  # recorded on the run for the user; the job runner must not die
-        with unit_of_work(factory) as s:
-            run = get_run(s, run_id)
-            run.status, run.finished_at, run.message = "failed", _now(), f"{type(exc).__name__}: {exc}"
-            audit(s, None, "fail", "accounting_run", run_id, error=str(exc)[:500])
-        return
-
-
-def register_accounts(factory: sessionmaker[Session], region_id: int, folder: Path, by: Principal) -> int:
+def register_accounts(session: Session, region_id: int, folder: Path, by: Principal) -> AccountingRun:
     """Store accounts computed outside the platform (e.g. by `gep account`) as a finished run."""
     from gep.accounting.accounts import read_accounts
 
-    by.require("accounting.run")
+    by.require(RUN)
     accounts = read_accounts(folder)
     meta = accounts.metadata
     reports = {f"{p.stem.rsplit('_', 1)[-1]}.{p.suffix[1:]}": str(p) for p in (folder / "report").glob("gep_report_*")}
-    with unit_of_work(factory) as s:
-        run = AccountingRun(region_id=region_id, year=int(meta["year"]), method=meta["method"]["id"],
-                            price_year=int(meta["price_year"]), status="running", requested_by=by.user_id,
-                            started_at=_now())
-        s.add(run)
-        s.flush()
-        run_id = run.id
-        audit(s, by.user_id, "register", "accounting_run", run_id, folder=str(folder))
-    _store(factory, run_id, accounts.table, meta, folder, reports)
-    return run_id
+    region = get_region(session, region_id)
+    run = AccountingRun(region_id=region_id, year=int(meta["year"]), method=meta["method"]["id"],
+                        price_year=int(meta["price_year"]), status="running", requested_by=by.user_id,
+                        organisation_id=region.organisation_id, started_at=now(), stage="", message="",
+                        message_params={}, traceback="", progress=0.9)
+    session.add(run)
+    session.flush()
+    audit(session, by, "register", "accounting_run", run.id, folder=str(folder))
+    store(session, run, accounts.table, meta, folder, reports)
+    return run
 
 
-def _store(factory: sessionmaker[Session], run_id: int, table: pd.DataFrame, metadata: dict[str, Any], out: Path,
-           reports: dict[str, str]) -> None:
+def store(session: Session, run: AccountingRun, table: Any, metadata: dict[str, Any], out: Path,
+          reports: dict[str, str]) -> None:
+    """The accounts of a run into the database, in the caller's transaction; the run then succeeds."""
+    from sqlalchemy import delete
+
     cols = ["level", "zone_code", "category", "indicator", "sub_indicator", "quantity", "unit", "value_yuan"]
     rows = table[cols].to_dict(orient="records")
     top = table[table["level"] == table["level"].iloc[0]]
-    with unit_of_work(factory) as s:
-        s.execute(delete(AccountValue).where(AccountValue.run_id == run_id))
-        s.execute(insert(AccountValue), [{"run_id": run_id, **r} for r in rows])
-        run = get_run(s, run_id)
-        run.status, run.finished_at, run.progress, run.stage = "succeeded", _now(), 1.0, "done"
-        run.output_dir, run.reports = str(out), reports
-        run.gep_yuan = float(top["value_yuan"].sum())
-        run.run_metadata = json.loads(json.dumps({k: metadata[k] for k in ("method", "price_year", "price_index",
-                                                                            "skipped", "notes", "statistics", "grid")},
-                                                 default=str))
-        audit(s, None, "succeed", "accounting_run", run_id, gep_yuan=run.gep_yuan)
+    session.execute(delete(AccountValue).where(AccountValue.run_id == run.id))
+    session.execute(insert(AccountValue), [{"run_id": run.id, **r} for r in rows])
+    run.output_dir, run.reports = str(out), reports
+    run.gep_yuan = float(top["value_yuan"].sum())
+    run.run_metadata = json.loads(json.dumps({k: metadata[k] for k in ("method", "price_year", "price_index",
+                                                                        "skipped", "notes", "statistics", "grid")},
+                                             default=str))
+    _end(session, run, "succeeded", gep_yuan=run.gep_yuan)
 
 
 # -- reading the accounts ------------------------------------------------------------------------------------
 
-def zone_values(session: Session, run: AccountingRun, level: str | None = None, parent: str | None = None,
+def zone_values(session: Session, run: AccountingRun, level: str | None = None,
                 codes: list[str] | None = None) -> dict[str, dict[str, float]]:
     """Per zone: value by category and GEP (yuan)."""
     q = select(AccountValue.zone_code, AccountValue.category, func.sum(AccountValue.value_yuan)).where(
@@ -286,7 +321,8 @@ def zone_accounts(session: Session, region_id: int, code: str, year: int | None)
         return {"zone": _zone_dict(zone), "year": None, "years": [], "indicators": [], "totals": None}
     run = runs.get(year) if year else runs[max(runs)]
     if run is None:
-        raise NotFound(f"no finished accounting for {year}; available years: {sorted(runs)}")
+        raise NotFound(N_("no finished accounting for {year}; available years: {years}"), year=year,
+                       years=", ".join(map(str, sorted(runs))))
     rows = session.execute(select(AccountValue).where(AccountValue.run_id == run.id,
                                                       AccountValue.zone_code == code)).scalars().all()
     indicators: dict[str, dict[str, Any]] = {}
@@ -313,6 +349,18 @@ def trends(session: Session, region_id: int, code: str) -> list[dict[str, Any]]:
         v = zone_values(session, run, codes=[code]).get(code, dict.fromkeys((*CATEGORIES, "gep"), 0.0))
         out.append({"year": year, "price_year": run.price_year, **v, "gdp_yuan": _statistic(run, code, "gdp")})
     return out
+
+
+def published_run(session: Session, run_id: int) -> AccountingRun:
+    """A succeeded run, whoever ran it (its reports are published accounts)."""
+    run = session.scalar(select(AccountingRun).where(AccountingRun.id == run_id).execution_options(**PUBLISHED))
+    if run is None or (run.status != "succeeded" and not _visible(session, run_id)):
+        raise NotFound(N_("accounting run {id} does not exist"), id=run_id)
+    return run
+
+
+def _visible(session: Session, run_id: int) -> bool:
+    return session.scalar(select(AccountingRun.id).where(AccountingRun.id == run_id)) is not None
 
 
 def _statistic(run: AccountingRun, code: str, item: str) -> float | None:

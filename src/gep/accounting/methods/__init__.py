@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from gep.errors import MethodError
+from gep.errors import N_, MethodError
 
 Value = float | dict[str, float]
 
@@ -31,12 +31,14 @@ class Parameter:
 
     def scalar(self) -> float:
         if isinstance(self.value, dict):
-            raise MethodError(f"parameter {self.id} is a table by ecosystem, not a single value")
+            raise MethodError(N_("parameter {parameter} is a table by ecosystem, not a single value"),
+                              parameter=self.id)
         return float(self.value)
 
     def table(self) -> dict[str, float]:
         if not isinstance(self.value, dict):
-            raise MethodError(f"parameter {self.id} is a single value, not a table by ecosystem")
+            raise MethodError(N_("parameter {parameter} is a single value, not a table by ecosystem"),
+                              parameter=self.id)
         return {k: float(v) for k, v in self.value.items()}
 
 
@@ -46,17 +48,18 @@ class PriceIndex:
     source: str
     verified: bool
 
-    def factor(self, from_year: int, to_year: int, what: str) -> float:
-        """Multiply a price of `from_year` by this to express it in `to_year` prices."""
+    def factor(self, from_year: int, to_year: int, error: str, **params: Any) -> float:
+        """Multiply a price of `from_year` by this to express it in `to_year` prices.
+
+        `error` is the whole template of the MethodError raised when the index lacks either year (the caller
+        names what is being moved, over `params`); it also gets `years`, the missing ones, and `covers`.
+        """
         if from_year == to_year:
             return 1.0
         missing = [y for y in (from_year, to_year) if y not in self.values]
         if missing:
-            have = f"{min(self.values)}–{max(self.values)}" if self.values else "none"
-            raise MethodError(
-                f"{what}: the price index has no value for {', '.join(map(str, missing))} (it covers {have}); "
-                "add the year to the profile's [price_index] or choose another price year"
-            )
+            covers = f"{min(self.values)}–{max(self.values)}" if self.values else "none"
+            raise MethodError(error, **params, years=", ".join(map(str, missing)), covers=covers)
         return self.values[to_year] / self.values[from_year]
 
 
@@ -76,7 +79,8 @@ class MethodProfile:
         try:
             return self.parameters[pid]
         except KeyError:
-            raise MethodError(f"method profile {self.id} has no parameter {pid!r}") from None
+            raise MethodError(N_("method profile {method} has no parameter {parameter}"), method=self.id,
+                              parameter=repr(pid)) from None
 
     def with_overrides(self, overrides: dict[str, Parameter]) -> MethodProfile:
         """A copy whose parameters are replaced by a region's overrides (recorded on each parameter)."""
@@ -97,9 +101,8 @@ def _read_toml(name_or_path: str) -> tuple[dict[str, Any], str]:
         return tomllib.loads(path.read_text(encoding="utf-8")), str(path)
     res = resources.files(__package__) / f"{name_or_path}.toml"
     if not res.is_file():
-        raise MethodError(
-            f"unknown method profile {name_or_path!r}; available: {', '.join(available_profiles())}"
-        )
+        raise MethodError(N_("unknown method profile {method}; available: {available}"), method=repr(name_or_path),
+                          available=", ".join(available_profiles()))
     return tomllib.loads(res.read_text(encoding="utf-8")), f"{name_or_path}.toml"
 
 
@@ -107,17 +110,20 @@ def parse_parameter(pid: str, raw: dict[str, Any], where: str) -> Parameter:
     """Build a Parameter from a TOML table, naming the file and key in any error."""
     missing = [k for k in ("value", "unit", "source") if k not in raw]
     if missing:
-        raise MethodError(f"{where}: parameter {pid!r} lacks {', '.join(missing)}")
+        raise MethodError(N_("{source}: parameter {parameter} lacks {fields}"), source=where, parameter=repr(pid),
+                          fields=", ".join(missing))
     value = raw["value"]
     if isinstance(value, dict):
         bad = [k for k, v in value.items() if not isinstance(v, int | float)]
         if bad:
-            raise MethodError(f"{where}: parameter {pid!r} has non-numeric entries for {bad}")
+            raise MethodError(N_("{source}: parameter {parameter} has non-numeric entries for {keys}"), source=where,
+                              parameter=repr(pid), keys=str(bad))
         value = {k: float(v) for k, v in value.items()}
     elif isinstance(value, int | float) and not isinstance(value, bool):
         value = float(value)
     else:
-        raise MethodError(f"{where}: parameter {pid!r} value must be a number or a table, got {value!r}")
+        raise MethodError(N_("{source}: parameter {parameter} value must be a number or a table, got {value}"),
+                          source=where, parameter=repr(pid), value=repr(value))
     return Parameter(
         id=pid,
         value=value,
@@ -149,7 +155,7 @@ def load_profile(name_or_path: str) -> MethodProfile:
     else:
         index = PriceIndex({}, "", False)
     if "indicators" not in head and not parent:
-        raise MethodError(f"{where}: [profile] must list `indicators`")
+        raise MethodError(N_("{source}: [profile] must list `indicators`"), source=where)
     return MethodProfile(
         id=str(head.get("id", Path(where).stem)),
         name_zh=str(head.get("name_zh", "")),

@@ -1,0 +1,44 @@
+"""Demo seeding: the demo organisations and one user per role, each with a fresh password."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import select
+
+from gep.auth import service
+from gep.auth.models import Organisation, User
+from gep.db import unit_of_work
+from gep.kit.domain import SeedContext
+from gep.kit.principal import SYSTEM
+
+# (organisation, kind) and the demo users: username, role, display name, organisation (index), what to try
+ORGANISATIONS = [("丽水市生态环境局（演示）", "government"), ("丽水市两山合作社（演示）", "cooperative"),
+                 ("丽水农商银行（演示）", "bank"), ("丽水某光伏企业（演示）", "enterprise")]
+USERS = [("admin", "admin", "演示管理员", 0, "everything"),
+         ("analyst", "analyst", "演示核算员", 0, "accounting runs, region import"),
+         ("coop", "cooperative_manager", "演示合作社管理员", 1, "a cooperative's work"),
+         ("bank", "bank_officer", "演示信贷员", 2, "a bank's work"),
+         ("enterprise", "enterprise_user", "演示企业用户", 3, "an enterprise's work"),
+         ("villager", "villager", "演示村民", None, "a villager's own page"),
+         ("viewer", "viewer", "演示访客", 0, "reading")]
+
+
+def seed(ctx: SeedContext) -> None:
+    """Create (or keep) the demo organisations and users; every user gets a new password on every run."""
+    with unit_of_work(ctx.factory) as s:
+        orgs = []
+        for name, kind in ORGANISATIONS:
+            org = s.scalar(select(Organisation).where(Organisation.name == name))
+            orgs.append(org or service.create_organisation(s, name, kind, SYSTEM))
+        ctx.shared["government_id"] = orgs[0].id
+        ctx.shared["organisations"] = {kind: org.id for (_name, kind), org in zip(ORGANISATIONS, orgs, strict=True)}
+        for username, role, display, org_index, shows in USERS:
+            password = secrets.token_urlsafe(12)
+            user = s.scalar(select(User).where(User.username == username))
+            org_id = orgs[org_index].id if org_index is not None else None
+            if user is None:
+                service.create_user(s, username, password, role, SYSTEM, display, org_id)
+            else:
+                service.set_password(s, user, password, SYSTEM)
+            ctx.logins[username] = (password, shows)

@@ -1,0 +1,211 @@
+"""The platform's commands: serve, worker, db, user, region import, demo seeding, and the translation tools."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from gep.errors import GepError
+
+console = Console()
+DataDir = Annotated[Path | None, typer.Option(help="where runs write their accounts and reports (GEP_DATA_DIR)")]
+DbUrl = Annotated[str | None, typer.Option(help="default: GEP_DATABASE_URL or sqlite:///gep.db")]
+
+
+def _fail(exc: Exception) -> None:
+    console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+    raise typer.Exit(code=2)
+
+
+def _url(database_url: str | None) -> str:
+    from gep.db import default_url
+
+    return database_url or default_url()
+
+
+def _data_dir(data_dir: Path | None) -> Path:
+    return data_dir or Path(os.environ.get("GEP_DATA_DIR", "gep-data"))
+
+
+def serve(url: str, data_dir: Path, host: str, port: int) -> None:
+    """Serve the platform (and, unless GEP_JOB_MODE=queue, run its worker inside the process)."""
+    import uvicorn
+
+    from gep.app import Settings, create_app
+    from gep.kit.logs import configure
+
+    configure()
+    settings = Settings(database_url=url, data_dir=data_dir)
+    console.print(f"serving the platform at [bold]http://{host}:{port}/[/bold] (Ctrl-C to stop); "
+                  f"{'worker inside the process' if settings.job_mode == 'inline' else 'runs wait for `gep worker`'}")
+    forwarded = os.environ.get("GEP_FORWARDED_ALLOW_IPS", "127.0.0.1")
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, proxy_headers=True, access_log=False,
+                forwarded_allow_ips=forwarded)
+
+
+def serve_cmd(database_url: DbUrl = None, data_dir: DataDir = None,
+              host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Start the platform (migrating the database to the newest schema first)."""
+    from gep.migrations import upgrade
+
+    url = _url(database_url)
+    upgrade(url)
+    serve(url, _data_dir(data_dir), host, port)
+
+
+def worker_cmd(database_url: DbUrl = None, data_dir: DataDir = None) -> None:
+    """Run queued tasks (accounting runs, timers, event deliveries) until stopped (SIGTERM hands a running job
+    back to the queue). Any number of workers may run side by side."""
+    from gep.app import Settings, build_platform, services
+    from gep.db import make_engine, session_factory
+    from gep.kit.logs import configure
+    from gep.kit.worker import Worker
+
+    configure()
+    url = _url(database_url)
+    settings = Settings(database_url=url, data_dir=_data_dir(data_dir))
+    worker = Worker(build_platform(), session_factory(make_engine(url)), services(settings))
+    console.print(f"worker {worker.name} waiting for tasks in {url}")
+    worker.run_forever()
+
+
+db_app = typer.Typer(help="The platform database.")
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: DbUrl = None, revision: str = "heads") -> None:
+    """Apply the migrations of the core and of every domain (SQLite or PostgreSQL)."""
+    from gep.migrations import upgrade
+
+    upgrade(_url(database_url), revision)
+    console.print("database is at the newest schema" if revision == "heads" else f"database at {revision}")
+
+
+user_app = typer.Typer(help="Platform users.")
+
+
+@user_app.command("create")
+def user_create(
+    username: str,
+    role: Annotated[str, typer.Option(help="admin, analyst, cooperative_manager, enterprise_user, bank_officer, "
+                                           "villager or viewer")] = "admin",
+    database_url: DbUrl = None,
+    password: Annotated[str | None, typer.Option(help="default: asked for (not echoed)")] = None,
+) -> None:
+    """Create a user (the first administrator, typically)."""
+    from gep.auth import service as auth
+    from gep.db import make_engine, session_factory, unit_of_work
+    from gep.kit.principal import SYSTEM
+    from gep.migrations import upgrade
+
+    url = _url(database_url)
+    upgrade(url)
+    secret = password or typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    try:
+        with unit_of_work(session_factory(make_engine(url))) as s:
+            user = auth.create_user(s, username, secret, role, SYSTEM)
+            name = user.username
+    except GepError as exc:
+        _fail(exc)
+    console.print(f"user [bold]{name}[/bold] ({role}) created")
+
+
+region_app = typer.Typer(help="Regions on the platform.")
+
+
+@region_app.command("import")
+def region_import(path: Path, database_url: DbUrl = None) -> None:
+    """Validate a region package and store its region and zones in the platform database."""
+    from gep.db import make_engine, session_factory, unit_of_work
+    from gep.kit.principal import SYSTEM
+    from gep.migrations import upgrade
+    from gep.regions import service as regions
+
+    url = _url(database_url)
+    upgrade(url)
+    try:
+        with unit_of_work(session_factory(make_engine(url))) as s:
+            region = regions.import_region(s, path, SYSTEM)
+            console.print(f"region [bold]{region.code}[/bold] imported (id {region.id})")
+    except GepError as exc:
+        _fail(exc)
+
+
+def seed_demo(url: str, workdir: Path, region_dir: Path, accounts_dirs: list[Path]) -> dict[str, tuple[str, str]]:
+    """Migrate the demo database and let every domain seed it, in the order of the domain list."""
+    from gep.app import DOMAINS
+    from gep.db import make_engine, session_factory
+    from gep.kit.domain import SeedContext
+    from gep.migrations import upgrade
+
+    upgrade(url)
+    engine = make_engine(url)
+    ctx = SeedContext(session_factory(engine), workdir, region_dir, accounts_dirs,
+                      say=lambda text: console.print(f"  {escape(text)}", highlight=False))
+    try:
+        for domain in DOMAINS:
+            if domain.seed is not None:
+                console.print(f"seeding [bold]{domain.name}[/bold] …")
+                domain.seed(ctx)
+    finally:
+        engine.dispose()
+    return ctx.logins
+
+
+def print_logins(logins: dict[str, tuple[str, str]]) -> None:
+    table = Table(title="demo logins (new passwords on every `gep demo`)")
+    for col in ("username", "password", "shows"):
+        table.add_column(col)
+    for username, (password, shows) in logins.items():
+        table.add_row(username, password, shows)
+    console.print(table)
+
+
+i18n_app = typer.Typer(help="Translations: gettext catalogues per package (Babel).")
+
+
+@i18n_app.command("update")
+def i18n_update() -> None:
+    """Extract the messages of code, templates and scripts and update every package's Chinese catalogue."""
+    from gep.i18n_tools import update_all
+
+    for root, (added, obsolete) in update_all().items():
+        console.print(f"{root}: {added} new message(s), {obsolete} no longer used")
+
+
+@i18n_app.command("check")
+def i18n_check() -> None:
+    """List messages without a Chinese translation, and translations that lost a {field}; exit 1 if any."""
+    from gep.i18n_tools import check_all
+
+    problems = check_all()
+    for p in problems:
+        console.print(escape(p), highlight=False)
+    if problems:
+        raise typer.Exit(code=1)
+    console.print("every message has a Chinese translation")
+
+
+@i18n_app.command("compile")
+def i18n_compile() -> None:
+    """Write the binary .mo catalogues beside the .po files (for packagers; gep reads the .po files too)."""
+    from gep.i18n_tools import compile_all
+
+    for path in compile_all():
+        console.print(str(path))
+
+
+def install(app: typer.Typer) -> None:
+    """Add the platform's commands to the `gep` command."""
+    app.command("serve")(serve_cmd)
+    app.command("worker")(worker_cmd)
+    app.add_typer(db_app, name="db")
+    app.add_typer(user_app, name="user")
+    app.add_typer(region_app, name="region")
+    app.add_typer(i18n_app, name="i18n")

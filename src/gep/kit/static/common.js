@@ -1,0 +1,71 @@
+// Shared by every page: the page's config, words, JSON API calls with the CSRF token, formats, safe DOM building.
+"use strict";
+window.GEP = JSON.parse(document.getElementById("gep-config").textContent);
+// Words come from the gettext catalogues (/i18n/<lang>.js); English is the message id itself.
+// N_ marks a word for the catalogues where it is written and translated later with T (as in Python).
+const N_ = (msgid) => msgid;
+const T = (msgid, params) => {
+  let text = (window.GEP_WORDS && window.GEP_WORDS[msgid]) || msgid;
+  if (params) for (const [k, v] of Object.entries(params)) text = text.split(`{${k}}`).join(String(v));
+  return text;
+};
+async function api(path, options = {}) {
+  // the answer (errors included) in the page's language, whatever the browser's own
+  const headers = Object.assign({"Accept": "application/json", "Accept-Language": window.GEP.lang}, options.headers || {});
+  if (options.body && typeof options.body !== "string" && !(options.body instanceof FormData)) {
+    headers["Content-Type"] = "application/json"; options.body = JSON.stringify(options.body);
+  }
+  if (options.method && options.method !== "GET") headers["X-CSRF-Token"] = window.GEP.csrf;
+  const res = await fetch(path, Object.assign({}, options, {headers, credentials: "same-origin"}));
+  const type = res.headers.get("content-type") || "";
+  const data = type.includes("json") ? await res.json() : null;
+  if (!res.ok) {
+    const error = new Error((data && data.detail) || res.statusText);
+    error.status = res.status; error.problems = (data && data.problems) || [];
+    throw error;
+  }
+  return data;
+}
+const yi = (yuan) => (yuan / 1e8).toLocaleString(undefined, {minimumFractionDigits: 2, maximumFractionDigits: 2});
+// Money in the unit that suits the zone: 亿元 for cities and counties, 万元 when the total is below 1 亿元.
+function moneyUnit(total) { return total >= 1e8 ? {scale: 1e8, key: N_("100 M yuan")} : {scale: 1e4, key: N_("10 k yuan")}; }
+function money(yuan, unit) { return (yuan / unit.scale).toLocaleString(undefined, {minimumFractionDigits: 2, maximumFractionDigits: 2}); }
+const perKm2 = (yuan) => (yuan / 1e4).toLocaleString(undefined, {minimumFractionDigits: 1, maximumFractionDigits: 1});
+const pct = (part, whole) => {
+  if (!whole) return "—";
+  const share = 100 * part / whole;
+  return share > 0 && share < 0.005 ? "<0.01%" : share.toFixed(2) + "%";
+};
+// Charts draw their text in SVG: give them the page's fonts, so Chinese labels are not boxes.
+const chartFont = () => ({family: getComputedStyle(document.body).fontFamily, size: 12});
+const when = (iso) => (iso ? iso.replace("T", " ").slice(0, 19) : "");
+// Elements are built with text nodes only: nothing a user typed is ever parsed as HTML.
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "class") e.className = v; else e.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children) if (c !== undefined && c !== null && c !== "") e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return e;
+}
+// The bell: unread notifications, refreshed every minute.
+async function refreshBell() {
+  const badge = document.getElementById("bell-count");
+  if (!badge) return;
+  try {
+    const r = await api("/api/notifications/unread");
+    badge.textContent = r.unread > 99 ? "99+" : String(r.unread);
+    badge.hidden = !r.unread;
+  } catch (e) { /* logged out: the next page load asks for a login */ }
+}
+if (document.getElementById("bell")) { refreshBell(); setInterval(refreshBell, 60000); }
+// The phone menu: the header's button shows and hides the links.
+(() => {
+  const button = document.getElementById("menu-button");
+  if (!button) return;
+  button.addEventListener("click", () => {
+    const open = button.closest("header").classList.toggle("open");
+    button.setAttribute("aria-expanded", String(open));
+  });
+})();

@@ -1,0 +1,1 @@
+"""The web kit: request dependencies, the error table, security middleware, page rendering, fonts."""

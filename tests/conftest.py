@@ -1,0 +1,112 @@
+"""Fixtures shared by the suite: one demo build for the whole session, and the databases to test against.
+
+The demo (`gep demo` at 1 km, no serving) is built once per session and shared by the accounts, report and
+browser tests; tests that change its database work on a copy. PostgreSQL runs too when
+GEP_TEST_DATABASE_URL is set (CI sets it); each PostgreSQL test module gets a schema of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+PASSWORD = "correct-horse-42"
+DEMO_PASSWORD = "Demo-Browser-2019!"
+PG_URL = os.environ.get("GEP_TEST_DATABASE_URL")
+DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+@dataclass(frozen=True)
+class Demo:
+    workdir: Path
+
+    @property
+    def region(self) -> Path:
+        return self.workdir / "region"
+
+    @property
+    def accounts(self) -> Path:
+        return self.workdir / "accounts" / "2019"
+
+    @property
+    def database(self) -> Path:
+        return self.workdir / "gep.db"
+
+    def copy_database(self, target: Path) -> str:
+        """A copy of the demo's platform database (seeded: users, organisations, region, accounts)."""
+        shutil.copy(self.database, target)
+        return f"sqlite:///{target}"
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    """`gep demo --resolution 1000 --no-serve`, once; every demo user's password is then DEMO_PASSWORD."""
+    from typer.testing import CliRunner
+
+    from gep.auth import service
+    from gep.auth.models import User
+    from gep.cli import app
+    from gep.db import make_engine, session_factory, unit_of_work
+    from gep.kit.principal import SYSTEM
+
+    work = tmp_path_factory.mktemp("demo")
+    result = CliRunner().invoke(app, ["demo", "--workdir", str(work), "--resolution", "1000", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    engine = make_engine(f"sqlite:///{work / 'gep.db'}")
+    with unit_of_work(session_factory(engine)) as s:
+        for user in s.query(User).all():
+            service.set_password(s, user, DEMO_PASSWORD, SYSTEM)
+    engine.dispose()
+    return Demo(work)
+
+
+def fresh_postgres_schema() -> tuple[str, str]:
+    """A new empty schema in the test database, and a URL whose connections use it."""
+    assert PG_URL
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    engine = create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    sep = "&" if "?" in PG_URL else "?"
+    return schema, f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+
+
+def drop_postgres_schema(schema: str) -> None:
+    assert PG_URL
+    engine = create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
+
+
+@pytest.fixture(params=DATABASES, scope="module")
+def empty_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An empty database (SQLite file, or a fresh PostgreSQL schema) for one test module."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'gep.db'}"
+        return
+    schema, url = fresh_postgres_schema()
+    try:
+        yield url
+    finally:
+        drop_postgres_schema(schema)
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL schema for one test (concurrency tests); skipped without PostgreSQL."""
+    if not PG_URL:
+        pytest.skip("set GEP_TEST_DATABASE_URL to run the PostgreSQL tests")
+    schema, url = fresh_postgres_schema()
+    try:
+        yield url
+    finally:
+        drop_postgres_schema(schema)
