@@ -141,6 +141,9 @@ def shots(page: Any, folder: Path, name: str, settle: Any = None) -> None:
         fonts_ready(page)
         page.screenshot(path=str(folder / f"{name}-{label}.png"), full_page=True)
     page.set_viewport_size(DESK)
+    page.wait_for_timeout(250)
+    if settle is not None:
+        settle(page)
 
 
 def horizontal_overflow(page: Any) -> list[str]:

@@ -208,13 +208,13 @@ def test_login_run_drill_down_and_download(page: Page, platform: Platform, scree
     expect(page.locator("#zone-title")).to_contain_text("县")
     expect(page.locator("#kpi-gep")).to_contain_text(re.compile(r"\((亿元|万元)\)[\d,]+\.\d\d"))
     assert page.locator("#kpi-gep .v").inner_text() != city_gep
-    shot("05-county")
+    shot("05-county", settle=True)
 
     township = _first_zone(page)
     _drill(page, township, lowest=False)
     assert len(_breadcrumb(page)) == 3
     expect(page.locator("#zone-title")).to_contain_text("乡镇")
-    shot("06-township")
+    shot("06-township", settle=True)
 
     village = _first_zone(page)
     _drill(page, village, lowest=True)

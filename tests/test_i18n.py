@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import PASSWORD
 from fastapi.testclient import TestClient
 
+from conftest import PASSWORD
 from gep.app import Settings, build_platform, create_app
 from gep.auth import service as auth
 from gep.db import make_engine, session_factory, unit_of_work

@@ -5,6 +5,7 @@ async function loadTasks() {
   const [counts, tasks] = await Promise.all([api("/api/tasks/counts"), api(`/api/tasks?status=${status}`)]);
   document.getElementById("task-counts").replaceChildren(...Object.entries(counts).map(([k, v]) => el("span", {class: "chip"}, `${T(k)}: ${v}`)));
   const body = document.querySelector("#tasks tbody");
+  if (!tasks.length) { body.replaceChildren(el("tr", {}, el("td", {colspan: 7, class: "muted"}, T("No tasks in this state.")))); return; }
   body.replaceChildren(...tasks.map((t) => {
     const actions = el("td");
     if (t.status === "dead" || t.status === "cancelled") {

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from gep.db import unit_of_work
 from gep.errors import (
     N_,
     Conflict,
@@ -30,7 +31,8 @@ from gep.errors import (
     TooManyRequests,
 )
 from gep.kit.logs import current_context
-from gep.kit.web.deps import lang_of
+from gep.kit.principal import Principal
+from gep.kit.web.deps import SESSION_COOKIE, lang_of, page_lang_of
 
 log = logging.getLogger(__name__)
 
@@ -132,12 +134,25 @@ PAGE_TITLES = {403: N_("Not allowed"), 404: N_("Not found"), 409: N_("Conflict")
                429: N_("Too many attempts"), 500: N_("Something went wrong")}
 
 
-def _error_page(request: Request, status: int, detail: str) -> Response:
-    """A person who followed a link gets a page, not JSON."""
+def _page_caller(request: Request) -> Principal | None:
+    """Who is looking at an error page (for its header); routes that failed early never asked."""
+    caller = getattr(request.state, "caller", None)
+    sid = request.cookies.get(SESSION_COOKIE)
+    if caller is None and sid:
+        platform = request.app.state.platform
+        with unit_of_work(request.app.state.factory) as session:
+            found = platform.authenticator.from_session(session, sid)
+        caller = platform.with_permissions(found) if found else None
+    return caller
+
+
+def _error_page(request: Request, status: int, template: str, params: dict[str, Any]) -> Response:
+    """A person who followed a link gets a page in the page's language, not JSON."""
     from gep.kit.web.pages import render
 
-    gettext = _gettext(request)
-    return render(request, "error.html.j2", getattr(request.state, "caller", None), status_code=status,
+    gettext = request.app.state.platform.catalogues.gettext(page_lang_of(request))
+    detail = GepError(template, **params).localized(gettext)
+    return render(request, "error.html.j2", _page_caller(request), status_code=status,
                   title=gettext(PAGE_TITLES.get(status, N_("Cannot do this"))), detail=detail,
                   request_id=current_context())
 
@@ -171,7 +186,7 @@ def install(app: FastAPI) -> None:
         if status >= 500:
             log.error("%s: %s", type(exc).__name__, exc)
         if _wants_page(request):
-            return _error_page(request, status, exc.localized(gettext))
+            return _error_page(request, status, exc.template, exc.params)
         return JSONResponse(_body(request, type(exc).__name__, exc.localized(gettext), problems), status_code=status,
                             headers=headers)
 
@@ -189,7 +204,7 @@ def install(app: FastAPI) -> None:
                  405: ("MethodNotAllowed", N_("this HTTP method is not allowed here"))}
         error, text = names.get(exc.status_code, ("HTTPError", str(exc.detail)))
         if _wants_page(request):
-            return _error_page(request, exc.status_code, gettext(text))
+            return _error_page(request, exc.status_code, text, {})
         return JSONResponse(_body(request, error, gettext(text)), status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
 
