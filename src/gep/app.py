@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 import gep
-from gep import auth, regions
+from gep import auth, cooperatives, regions, registry
 from gep.db import default_url, make_engine, session_factory
 from gep.kit.domain import Domain
 from gep.kit.platform import Platform
@@ -34,6 +34,8 @@ DOMAINS: tuple[Domain, ...] = (
     kit,
     auth.domain,
     regions.domain,
+    registry.domain,
+    cooperatives.domain,
 )
 
 

@@ -99,6 +99,7 @@ def user_create(
     password: Annotated[str | None, typer.Option(help="default: asked for (not echoed)")] = None,
 ) -> None:
     """Create a user (the first administrator, typically)."""
+    from gep.app import build_platform
     from gep.auth import service as auth
     from gep.db import make_engine, session_factory, unit_of_work
     from gep.kit.principal import SYSTEM
@@ -109,7 +110,7 @@ def user_create(
     secret = password or typer.prompt("password", hide_input=True, confirmation_prompt=True)
     try:
         with unit_of_work(session_factory(make_engine(url))) as s:
-            user = auth.create_user(s, username, secret, role, SYSTEM)
+            user = auth.create_user(s, username, secret, role, SYSTEM, roles=build_platform().roles)
             name = user.username
     except GepError as exc:
         _fail(exc)

@@ -85,18 +85,32 @@ class Problem:
         return hash(str(self))
 
 
-class RegionError(InputError):
-    """A region package with one or more problems; lists them all at once."""
+class ProblemsError(InputError):
+    """An input with one or more problems, listed all at once (the web answer lists them one by one)."""
 
-    def __init__(self, region: str, problems: list[Problem]) -> None:
-        self.region = region
+    def __init__(self, template: str, problems: list[Problem], **params: Any) -> None:
         self.problems = list(problems)
-        super().__init__(N_("region package {region} has {count} problem(s)"), region=region,
-                         count=len(self.problems))
+        super().__init__(template, count=len(self.problems), **params)
 
     def __str__(self) -> str:
         lines = "\n".join(f"  - {p}" for p in self.problems)
         return f"{super().__str__()}:\n{lines}"
+
+
+class RegionError(ProblemsError):
+    """A region package with one or more problems."""
+
+    def __init__(self, region: str, problems: list[Problem]) -> None:
+        self.region = region
+        super().__init__(N_("region package {region} has {count} problem(s)"), problems, region=region)
+
+
+class FileError(ProblemsError):
+    """A data file (parcels, statistics …) with one or more problems."""
+
+    def __init__(self, file: str, problems: list[Problem]) -> None:
+        self.file = file
+        super().__init__(N_("the file {file} has {count} problem(s); nothing was stored"), problems, file=file)
 
 
 class MethodError(InputError):

@@ -421,3 +421,16 @@ def load_region(path: str | Path) -> Region:
         method=str(head.get("method", "national-2022")), grid=grid, zones=zones, layers=entries,
         ecosystem_codes=classes, statistics=stats, overrides=overrides, provenance=provenance, notes=notes,
     )
+
+
+def load_zones(path: str | Path) -> Zones:
+    """Only the zones of a region package, in the region's CRS (the platform places parcels in them): the
+    manifest and the zones file are validated, the rasters and statistics are not read."""
+    root = Path(path).resolve()
+    data = _load_manifest(root)
+    problems: list[Problem] = []
+    crs, _resolution = _region_grid_crs(data.get("region", {}), problems)
+    zones = _load_zones(root, data.get("zones", {}), crs, problems)
+    if zones is None or problems:
+        raise RegionError(str(root), problems)
+    return zones

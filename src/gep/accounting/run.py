@@ -280,32 +280,43 @@ def _metadata(region: Region, year: int, profile: MethodProfile, run: _Run) -> d
     }
 
 
+DENSITY_BANDS = ("total", "material", "regulating", "cultural")
+
+
 def _density_writer(region: Region, year: int, profile: MethodProfile, run: _Run,
                     subs: list[tuple[Indicator, SubQuantity]], layers: dict[str, Layer]) -> Any:
-    """A function that writes the per-pixel value density (yuan/ha) of the pixel-based indicators as a COG."""
-    terms = []
+    """A function that writes the per-pixel value density (yuan/ha) of the pixel-based indicators as a COG:
+    band 1 the total, bands 2–4 material, regulating and cultural (DENSITY_BANDS), so that the value of any
+    polygon can be read per category from the same pixels the accounts summed."""
+    terms: dict[str, list[Any]] = {c: [] for c in DENSITY_BANDS[1:]}
     for ind, sub in subs:
         key = f"{ind.SPEC.id}:{sub.output.id}"
         if sub.source_level == "pixel" and key in layers:
             _, price = valuate(SubQuantity(sub.output, pd.Series([1.0])), profile, year, run.price_year)
             layer = layers[key]
             pixels = layer.pixels() if isinstance(layer, ClassValues) else layer
-            terms.append(pixels * float(price.value or 0.0))
-    if not terms:
+            terms[ind.SPEC.category].append(pixels * float(price.value or 0.0))
+    if not any(terms.values()):
         return None
 
     def write(folder: Path) -> None:
         grid = region.grid
-        total = da.nansum(da.stack(terms), axis=0) / (grid.pixel_area_m2 / 1e4)
         zone_mask = region.zones.rasterize(grid) > 0
-        density = da.where(zone_mask, total, np.nan).astype(np.float32)
+        zero = da.zeros((grid.height, grid.width), chunks=zone_mask.chunks, dtype=np.float64)
+        per_category = [da.nansum(da.stack(t), axis=0) if t else zero for t in terms.values()]
+        bands = [sum(per_category[1:], per_category[0]), *per_category]
+        density = da.stack([da.where(zone_mask, b / (grid.pixel_area_m2 / 1e4), np.nan) for b in bands]
+                           ).astype(np.float32)
         tmp = folder / "value_density.tmp.tif"
-        profile_ = {"driver": "GTiff", "width": grid.width, "height": grid.height, "count": 1, "dtype": "float32",
-                    "crs": grid.crs.to_wkt(), "transform": grid.transform, "nodata": np.nan, "tiled": True,
-                    "blockxsize": 512, "blockysize": 512, "compress": "deflate"}
+        profile_ = {"driver": "GTiff", "width": grid.width, "height": grid.height, "count": len(DENSITY_BANDS),
+                    "dtype": "float32", "crs": grid.crs.to_wkt(), "transform": grid.transform, "nodata": np.nan,
+                    "tiled": True, "blockxsize": 512, "blockysize": 512, "compress": "deflate",
+                    "interleave": "band"}
         with rasterio.open(tmp, "w", **profile_) as dst:
-            for block, (r0, c0) in _blocks(density):
-                dst.write(block, 1, window=rasterio.windows.Window(c0, r0, block.shape[1], block.shape[0]))
+            for i, name in enumerate(DENSITY_BANDS, start=1):
+                dst.set_band_description(i, f"{name} (yuan/ha)")
+            for block, (r0, c0) in _blocks(density):  # every band of a chunk from one computation
+                dst.write(block, window=rasterio.windows.Window(c0, r0, block.shape[-1], block.shape[-2]))
         rasterio.shutil.copy(tmp, folder / f"value_density_{year}.tif", driver="COG", compress="deflate")
         tmp.unlink()
 
@@ -313,9 +324,13 @@ def _density_writer(region: Region, year: int, profile: MethodProfile, run: _Run
 
 
 def _blocks(arr: da.Array) -> Any:
-    """Yield (computed block, (row offset, col offset)) one chunk at a time (bounded memory)."""
-    row_offsets = np.cumsum((0, *arr.chunks[0][:-1]))
-    col_offsets = np.cumsum((0, *arr.chunks[1][:-1]))
+    """Yield (computed block, (row offset, col offset)) one chunk of the last two axes at a time (bounded memory);
+    leading axes (bands) come whole with each chunk."""
+    rows, cols = arr.chunks[-2], arr.chunks[-1]
+    row_offsets = np.cumsum((0, *rows[:-1]))
+    col_offsets = np.cumsum((0, *cols[:-1]))
+    lead = (slice(None),) * (arr.ndim - 2)
     for i, r0 in enumerate(row_offsets):
         for j, c0 in enumerate(col_offsets):
-            yield arr.blocks[i, j].compute(), (int(r0), int(c0))
+            block = arr[(*lead, slice(int(r0), int(r0 + rows[i])), slice(int(c0), int(c0 + cols[j])))]
+            yield block.compute(), (int(r0), int(c0))

@@ -199,7 +199,7 @@ def list_users(request: Request, caller: Manager, db: Db) -> list[UserOut]:
 @router.post("/users", status_code=201)
 def create_user(body: NewUser, request: Request, caller: Manager, db: Db) -> UserOut:
     user = service.create_user(db, body.username, body.password, body.role, caller, body.display_name,
-                               body.organisation_id)
+                               body.organisation_id, roles=request.app.state.platform.roles)
     return user_out(request, user)
 
 
@@ -212,7 +212,8 @@ def get_user(user_id: Id, request: Request, caller: Manager, db: Db) -> UserOut:
 def update_user(user_id: Id, body: UserChange, request: Request, caller: Manager, db: Db) -> UserOut:
     """Change role, organisation or name, or deactivate (ends the user's sessions and tokens at once)."""
     user = service.update_user(db, user_id, caller, role=body.role, is_active=body.is_active,
-                               display_name=body.display_name, organisation_id=body.organisation_id)
+                               display_name=body.display_name, organisation_id=body.organisation_id,
+                               roles=request.app.state.platform.roles)
     return user_out(request, user)
 
 

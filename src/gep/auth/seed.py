@@ -13,8 +13,10 @@ from gep.kit.domain import SeedContext
 from gep.kit.principal import SYSTEM
 
 # (organisation, kind) and the demo users: username, role, display name, organisation (index), what to try
-ORGANISATIONS = [("丽水市生态环境局（演示）", "government"), ("丽水市两山合作社（演示）", "cooperative"),
-                 ("丽水农商银行（演示）", "bank"), ("丽水某光伏企业（演示）", "enterprise")]
+COUNTIES = ["莲都区", "青田县", "缙云县", "遂昌县", "松阳县", "云和县", "庆元县", "景宁畲族自治县", "龙泉市"]
+ORGANISATIONS = [("丽水市生态环境局（演示）", "government"), ("遂昌县两山合作社（演示）", "cooperative"),
+                 ("丽水农商银行（演示）", "bank"), ("丽水某光伏企业（演示）", "enterprise")] + [
+    (f"{county}两山合作社（演示）", "cooperative") for county in COUNTIES if county != "遂昌县"]
 USERS = [("admin", "admin", "演示管理员", 0, "everything"),
          ("analyst", "analyst", "演示核算员", 0, "accounting runs, region import"),
          ("coop", "cooperative_manager", "演示合作社管理员", 1, "a cooperative's work"),
@@ -32,13 +34,15 @@ def seed(ctx: SeedContext) -> None:
             org = s.scalar(select(Organisation).where(Organisation.name == name))
             orgs.append(org or service.create_organisation(s, name, kind, SYSTEM))
         ctx.shared["government_id"] = orgs[0].id
-        ctx.shared["organisations"] = {kind: org.id for (_name, kind), org in zip(ORGANISATIONS, orgs, strict=True)}
+        ctx.shared["organisations"] = {name: org.id for (name, _kind), org in zip(ORGANISATIONS, orgs, strict=True)}
+        ctx.shared["users"] = {}
         for username, role, display, org_index, shows in USERS:
             password = secrets.token_urlsafe(12)
             user = s.scalar(select(User).where(User.username == username))
             org_id = orgs[org_index].id if org_index is not None else None
             if user is None:
-                service.create_user(s, username, password, role, SYSTEM, display, org_id)
+                user = service.create_user(s, username, password, role, SYSTEM, display, org_id)
             else:
                 service.set_password(s, user, password, SYSTEM)
+            ctx.shared["users"][username] = user.id
             ctx.logins[username] = (password, shows)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -59,17 +60,22 @@ def _check_password(password: str, username: str, display_name: str = "") -> Non
         raise InputError(problems[0])
 
 
+def _check_role(role: str, roles: Collection[str] | None) -> None:
+    """Roles come from every domain of the platform (its list is given); the base roles when none is."""
+    known = roles if roles is not None else rules.ROLES
+    if role not in known:
+        raise InputError(N_("role {role} is unknown; expected one of {roles}"), role=role, roles=", ".join(known))
+
+
 def create_user(session: Session, username: str, password: str, role: str, by: Principal, display_name: str = "",
-                organisation_id: int | None = None) -> User:
+                organisation_id: int | None = None, roles: Collection[str] | None = None) -> User:
     """A new user; the name is normalised (so two spellings cannot coexist), the password kept only as a hash."""
     by.require(MANAGE)
     name = rules.normalise_username(username)
     problem = rules.username_problem(name)
     if problem:
         raise InputError(problem)
-    if role not in rules.ROLES:
-        raise InputError(N_("role {role} is unknown; expected one of {roles}"), role=role,
-                         roles=", ".join(rules.ROLES))
+    _check_role(role, roles)
     if organisation_id is not None and session.get(Organisation, organisation_id) is None:
         raise InputError(N_("organisation {id} does not exist"), id=organisation_id)
     _check_password(password, name, display_name)
@@ -102,16 +108,14 @@ def _active_admins(session: Session) -> int:
 
 def update_user(session: Session, user_id: int, by: Principal, role: str | None = None,
                 is_active: bool | None = None, display_name: str | None = None,
-                organisation_id: int | None = None) -> User:
+                organisation_id: int | None = None, roles: Collection[str] | None = None) -> User:
     """Change a user's role, organisation or name, or (de)activate them; deactivation ends their sessions and
     tokens at once. The last active administrator cannot be demoted or deactivated."""
     by.require(MANAGE)
     user = get_user(session, user_id)
     changes: dict[str, tuple[object, object]] = {}
     if role is not None and role != user.role:
-        if role not in rules.ROLES:
-            raise InputError(N_("role {role} is unknown; expected one of {roles}"), role=role,
-                             roles=", ".join(rules.ROLES))
+        _check_role(role, roles)
         if user.role == "admin" and user.is_active and _active_admins(session) <= 1:
             raise Conflict(N_("{username} is the last administrator; make someone else administrator first"),
                            username=user.username)

@@ -85,7 +85,8 @@ def run_accounting(ctx: TaskContext) -> None:
                 reports[f"{lang}.{fmt}"] = str(path)
         progress.stage(N_("storing the accounts"))
         with unit_of_work(ctx.factory) as s:
-            service.store(s, service.get_run(s, run_id), accounts.table, accounts.metadata, out, reports)
+            service.store(s, service.get_run(s, run_id), accounts.table, accounts.metadata, out / "accounts",
+                          reports)
     except Stop as stop:
         _stopped(ctx.factory, run_id, stop.reason)
         raise

@@ -67,7 +67,7 @@ class AccountingRun(Scoped, Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
-    output_dir: Mapped[str] = mapped_column(Text, default="")
+    output_dir: Mapped[str] = mapped_column(Text, default="")  # the accounts folder (accounts.parquet, zones.gpkg …)
     gep_yuan: Mapped[float | None] = mapped_column(Float, nullable=True)
     reports: Mapped[dict] = mapped_column(JSON, default=dict)  # "zh.pdf" -> path
     run_metadata: Mapped[dict] = mapped_column(JSON, default=dict)

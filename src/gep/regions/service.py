@@ -8,8 +8,9 @@ twice, after which it is shown as failed; a worker stopped with SIGTERM hands it
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import shapely
@@ -23,6 +24,9 @@ from gep.kit import events, tasks
 from gep.kit.audit import audit, now
 from gep.kit.principal import Principal
 from gep.regions.models import ACTIVE, AccountingRun, AccountValue, Region, Zone
+
+if TYPE_CHECKING:
+    from gep.accounting.zones import Zones
 
 CATEGORIES = ("material", "regulating", "cultural")
 SIMPLIFY_M = {"city": 200.0, "county": 150.0, "township": 80.0, "village": 40.0}
@@ -106,6 +110,20 @@ def get_region(session: Session, region_id: int) -> Region:
     if region is None:
         raise NotFound(N_("region {id} does not exist"), id=region_id)
     return region
+
+
+def package_zones(region: Region) -> Zones:
+    """The region package's zones in the region's equal-area CRS (exact, not the map's simplified shapes);
+    read once per package and kept while the package is unchanged."""
+    manifest = Path(region.package_path) / "region.toml"
+    return _zones_of(region.package_path, manifest.stat().st_mtime if manifest.exists() else 0.0)
+
+
+@lru_cache(maxsize=8)
+def _zones_of(package_path: str, _mtime: float) -> Zones:
+    from gep.accounting.region import load_zones
+
+    return load_zones(package_path)
 
 
 def get_zone(session: Session, region_id: int, code: str) -> Zone:

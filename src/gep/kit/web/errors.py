@@ -27,7 +27,7 @@ from gep.errors import (
     NotAuthenticated,
     NotFound,
     PermissionDenied,
-    RegionError,
+    ProblemsError,
     TooManyRequests,
 )
 from gep.kit.logs import current_context
@@ -181,7 +181,7 @@ def install(app: FastAPI) -> None:
 
             return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
         gettext = _gettext(request)
-        problems = [p.as_dict(gettext) for p in exc.problems] if isinstance(exc, RegionError) else []
+        problems = [p.as_dict(gettext) for p in exc.problems] if isinstance(exc, ProblemsError) else []
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
         if status >= 500:
             log.error("%s: %s", type(exc).__name__, exc)

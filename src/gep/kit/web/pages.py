@@ -40,7 +40,9 @@ def make_environment(platform: Platform) -> Environment:
     def ngettext(singular: str, plural: str, n: int) -> str:
         return gettext(singular if n == 1 else plural)
 
-    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    # old style: the words come back as they are (escaped like any text); newstyle would %-format them, and a
+    # Chinese "（%）" is not a format
+    env.install_gettext_callables(gettext, ngettext, newstyle=False)  # type: ignore[attr-defined]
     env.globals["version"] = gep.__version__
     return env
 
