@@ -78,6 +78,31 @@ def chromium() -> Iterator[Any]:
             browser.close()
 
 
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium for a test module (import this fixture into the module)."""
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh browser context at desk width that accepts downloads, for one test."""
+    context = browser.new_context(viewport=DESK, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the module's screenshots go."""
+    return screenshot_folder(tmp_path_factory)
+
+
 def screenshot_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = Path(os.environ.get("GEP_SCREENSHOTS") or tmp_path_factory.getbasetemp() / "screenshots")
     folder.mkdir(parents=True, exist_ok=True)

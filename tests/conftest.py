@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+pytest_plugins = ["browser_kit"]  # the browser tests' fixtures: browser, page, folder
+
 PASSWORD = "correct-horse-42"
 DEMO_PASSWORD = "Demo-Browser-2019!"
 PG_URL = os.environ.get("GEP_TEST_DATABASE_URL")

@@ -15,11 +15,9 @@ from pathlib import Path
 import pytest
 
 from browser_kit import (
-    chromium,
     collect_js_errors,
     horizontal_overflow,
     require_browser,
-    screenshot_folder,
     serve,
     shots,
 )
@@ -51,28 +49,6 @@ def platform(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[P
     url = demo.copy_database(tmp / "gep.db")
     with serve(create_app(Settings(database_url=url, data_dir=tmp / "data"))) as base:
         yield Platform(base)
-
-
-@pytest.fixture(scope="module")
-def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return screenshot_folder(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def browser(platform: Platform) -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(accept_downloads=True, viewport={"width": 1440, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    try:
-        yield page
-    finally:
-        context.close()
 
 
 def _log_in(page: Page, base: str) -> bool:
@@ -144,13 +120,13 @@ def _first_zone(page: Page) -> str:
     }""")
 
 
-def test_login_run_drill_down_and_download(page: Page, platform: Platform, screenshots: Path,
+def test_login_run_drill_down_and_download(page: Page, platform: Platform, folder: Path,
                                            tmp_path: Path) -> None:
     base = platform.base
     errors = collect_js_errors(page)
 
     def shot(name: str, settle: bool = False) -> None:
-        shots(page, screenshots, name, settle=_settle if settle else None)
+        shots(page, folder, name, settle=_settle if settle else None)
 
     # 1. log in: the demo's accounts of 2019 are on the dashboard
     page.goto(f"{base}/login")
@@ -182,7 +158,7 @@ def test_login_run_drill_down_and_download(page: Page, platform: Platform, scree
         if not saw_progress and row.get_attribute("data-status") == "running" \
                 and row.locator(".stage").inner_text().strip():
             saw_progress = True
-            page.screenshot(path=str(screenshots / "02b-run-running-desk.png"), full_page=True)
+            page.screenshot(path=str(folder / "02b-run-running-desk.png"), full_page=True)
         page.wait_for_timeout(250)
     print(f"progress bar and stage seen while running: {saw_progress}")
     gep_cell = row.locator("td.n").inner_text()

@@ -14,13 +14,11 @@ from sqlalchemy import select
 from browser_kit import (
     PHONE,
     chinese_renders,
-    chromium,
     collect_js_errors,
     fonts_ready,
     horizontal_overflow,
     log_in,
     require_browser,
-    screenshot_folder,
     serve,
     shots,
 )
@@ -28,7 +26,7 @@ from conftest import DEMO_PASSWORD, Demo
 
 require_browser()
 
-from playwright.sync_api import Browser, Page  # noqa: E402
+from playwright.sync_api import Page  # noqa: E402
 
 pytestmark = pytest.mark.slow
 HOSTILE_ZONE = '<img src=x onerror="window.__pwned=1">莲都区'
@@ -50,29 +48,6 @@ def served(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tup
     engine.dispose()
     with serve(create_app(Settings(database_url=url, data_dir=tmp / "data"))) as base:
         yield base, url
-
-
-@pytest.fixture(scope="module")
-def browser(served: tuple[str, str]) -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    page.on("dialog", lambda d: (_ for _ in ()).throw(AssertionError(f"a dialog opened: {d.message}")))
-    try:
-        yield page
-    finally:
-        context.close()
-
-
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return screenshot_folder(tmp_path_factory)
 
 
 def _user_count(url: str) -> int:

@@ -219,6 +219,13 @@ def test_only_registry_staff_record_rights(client: TestClient, world: dict, user
                        headers=h(client, user)).status_code == 403
     assert client.post("/api/registry/holders", json={"region_id": 1, "kind": "person", "name": "x"},
                        headers=h(client, user)).status_code == 403
+    assert client.post("/api/registry/regions/1/imports", files={"file": ("p.geojson", b"{}")},
+                       headers=h(client, user)).status_code == 403
+    assert client.post("/api/registry/merges", json={"parcel_ids": [1, 2], "certificates": ["x"]},
+                       headers=h(client, user)).status_code == 403
+    square = {"type": "Polygon", "coordinates": [[[119, 28], [119.1, 28], [119.1, 28.1], [119, 28]]]}
+    assert client.post("/api/registry/parcels/1/split", json={"parts": [square, square], "certificates": ["a", "b"]},
+                       headers=h(client, user)).status_code == 403
 
 
 def test_readers_see_parcels_but_not_holders(client: TestClient, world: dict) -> None:

@@ -79,21 +79,22 @@ def test_terms_and_kinds_are_checked() -> None:
 
 
 def test_a_split_conserves_area_and_carries_the_rights_on() -> None:
-    state = rules.apply(_base(), rules.ParcelSplit(1, ((2, 400.0), (3, 600.0)), (
-        rules.NewRight(11, 2, "contract", 100, D0, D1, "C11"), rules.NewRight(12, 3, "contract", 100, D0, D1, "C12"))))
+    carried = (rules.RightGranted(11, 2, "contract", 100, D0, D1, "C11"),
+               rules.RightGranted(12, 3, "contract", 100, D0, D1, "C12"))
+    state = rules.apply(_base(), rules.ParcelSplit(1, ((2, 400.0), (3, 600.0)), carried))
     assert not state.parcels[1].active and state.parcels[1].children == (2, 3)
     assert not state.rights[10].active and state.rights[11].holder_id == state.rights[12].holder_id == 100
     with pytest.raises(rules.RuleError, match="do not add up"):
         rules.apply(_base(), rules.ParcelSplit(1, ((2, 400.0), (3, 500.0)), ()))
     with pytest.raises(rules.RuleError, match="same rights and holders"):
         rules.apply(_base(), rules.ParcelSplit(1, ((2, 400.0), (3, 600.0)), (
-            rules.NewRight(11, 2, "contract", 100, D0, D1, "C11"),)))
+            rules.RightGranted(11, 2, "contract", 100, D0, D1, "C11"),)))
 
 
 def test_a_merge_needs_one_kind_and_the_same_holders() -> None:
     two = rules.replay([rules.ParcelRegistered(2, "forest_land", 500.0),
                         rules.RightGranted(20, 2, "contract", 100, D0, D1, "C20")], _base())
-    merged = rules.apply(two, rules.ParcelsMerged((1, 2), 3, 1500.0, (rules.NewRight(30, 3, "contract", 100, D0, D1,
+    merged = rules.apply(two, rules.ParcelsMerged((1, 2), 3, 1500.0, (rules.RightGranted(30, 3, "contract", 100, D0, D1,
                                                                                     "C30"),)))
     assert merged.parcels[3].area_m2 == 1500.0 and merged.parcels[3].parents == (1, 2)
     other = rules.replay([rules.ParcelRegistered(2, "forest_land", 500.0),
@@ -105,8 +106,8 @@ def test_a_merge_needs_one_kind_and_the_same_holders() -> None:
 def test_events_survive_their_storage() -> None:
     events = [rules.ParcelRegistered(1, "forest_land", 1000.0), rules.RightGranted(10, 1, "contract", 100, D0, D1, "C"),
               rules.RightLocked(10, rules.Lock("L", "lease", "合作社", D1, "ref")), rules.LockReleased(10, "L"),
-              rules.ParcelSplit(1, ((2, 500.0), (3, 500.0)), (rules.NewRight(11, 2, "contract", 100, D0, D1, "A"),
-                                                            rules.NewRight(12, 3, "contract", 100, D0, D1, "B")))]
+              rules.ParcelSplit(1, ((2, 500.0), (3, 500.0)), (rules.RightGranted(11, 2, "contract", 100, D0, D1, "A"),
+                                                            rules.RightGranted(12, 3, "contract", 100, D0, D1, "B")))]
     import json
 
     stored = [json.loads(json.dumps(rules.to_record(e))) for e in events]
@@ -180,7 +181,7 @@ class Registry(RuleBasedStateMachine):
         if p is None or not p.active:
             return parcel
         a, b = self._new_id(), self._new_id()
-        carried = tuple(rules.NewRight(self._new_id(), new, r.type, r.holder_id, r.start, r.end, f"C{self.next_id}")
+        carried = tuple(rules.RightGranted(self._new_id(), new, r.type, r.holder_id, r.start, r.end, f"C{self.next_id}")
                         for new in (a, b) for r in self.state.rights_on(parcel))
         if self._try(rules.ParcelSplit(parcel, ((a, p.area_m2 * share), (b, p.area_m2 * (1 - share))), carried)):
             return multiple(a, b)
@@ -193,7 +194,7 @@ class Registry(RuleBasedStateMachine):
             return
         new = self._new_id()
         seen = {r.type: r for r in self.state.rights_on(one)}
-        carried = tuple(rules.NewRight(self._new_id(), new, r.type, r.holder_id, r.start, r.end, f"C{self.next_id}")
+        carried = tuple(rules.RightGranted(self._new_id(), new, r.type, r.holder_id, r.start, r.end, f"C{self.next_id}")
                         for r in seen.values())
         self._try(rules.ParcelsMerged((one, other), new, p.area_m2 + q.area_m2, carried))
 
@@ -338,3 +339,94 @@ def test_two_clients_transferring_or_pledging_one_right_get_one_success_on_postg
         assert "locked" in str(next(o for o in pledges if isinstance(o, Conflict)))
     with unit_of_work(pg_platform.factory) as s:  # type: ignore[arg-type]
         assert service.projected_state(s, pg_platform.region_id) == service.replay_state(s, pg_platform.region_id)
+
+
+# -- the service as a state machine: the tables always say what the history adds up to -----------------------
+
+class ServiceRegistry(RuleBasedStateMachine):
+    """Random transfers, pledges, releases, splits and merges through the service on a database: after every
+    step the tables equal the replay of the stored history, area is conserved, and a refused step changes
+    nothing."""
+
+    rights = Bundle("rights")
+
+    def __init__(self) -> None:
+        super().__init__()
+        import tempfile
+
+        self.tmp = tempfile.TemporaryDirectory()
+        self.p = build(f"sqlite:///{self.tmp.name}/g.db", Path(self.tmp.name), with_accounts=False)
+        self.area = 0.0
+        self.n = 0
+
+    def teardown(self) -> None:
+        self.tmp.cleanup()
+
+    def _do(self, work: object) -> bool:
+        try:
+            with unit_of_work(self.p.factory) as s:  # type: ignore[arg-type]
+                work(s)  # type: ignore[operator]
+        except Conflict:
+            return False
+        return True
+
+    @rule(target=rights, row=st.integers(0, 5), col=st.integers(0, 3))
+    def register(self, row: int, col: int) -> int:
+        self.n += 1
+        geom = pixel_box(row, row + 1, 2 * col, 2 * col + 2)
+        try:
+            _, rid = one_parcel(self.p, geom.buffer(-1.0 * self.n), f"Q{self.n}")  # shrinking: never overlapping
+        except Conflict:  # a parcel on a cell taken already
+            return -1
+        self.area += geom.buffer(-1.0 * self.n).area
+        return rid
+
+    @rule(right=rights, holder=st.sampled_from(["甲", "乙"]))
+    def transfer(self, right: int, holder: str) -> None:
+        def work(s: object) -> None:
+            h = service.find_or_add_holder(s, self.p.region_id, "person", holder)  # type: ignore[arg-type]
+            service.transfer(s, right, h.id, CLERK)  # type: ignore[arg-type]
+        if right > 0:
+            self._do(work)
+
+    @rule(right=rights)
+    def pledge(self, right: int) -> None:
+        if right > 0:
+            self._do(lambda s: service.lock(s, right, "pledge", "银行", CLERK))
+
+    @rule(right=rights)
+    def release(self, right: int) -> None:
+        if right <= 0:
+            return
+        with unit_of_work(self.p.factory) as s:  # type: ignore[arg-type]
+            locks = service.locks_of(s, [right]).get(right, [])
+        if locks:
+            assert self._do(lambda s: service.release(s, right, locks[0].id, CLERK))
+
+    @rule(right=rights)
+    def split(self, right: int) -> None:
+        if right <= 0:
+            return
+        with unit_of_work(self.p.factory) as s:  # type: ignore[arg-type]
+            r = service.get_right(s, right)
+            parcel = service.get_parcel(s, r.parcel_id)
+            geom = shapely.from_wkb(parcel.geometry)
+        minx, miny, maxx, maxy = geom.bounds
+        mid = (minx + maxx) / 2
+        parts = [geom.intersection(shapely.box(minx, miny, mid, maxy)), geom.intersection(shapely.box(mid, miny,
+                                                                                                      maxx, maxy))]
+        self.n += 1
+        self._do(lambda s: service.split(s, parcel.id, parts, [f"S{self.n}a", f"S{self.n}b"], CLERK))
+
+    @invariant()
+    def tables_equal_the_replay_and_area_is_conserved(self) -> None:
+        with unit_of_work(self.p.factory) as s:  # type: ignore[arg-type]
+            projected = service.projected_state(s, self.p.region_id)
+            assert projected == service.replay_state(s, self.p.region_id)
+            active = sum(p.area_m2 for p in projected.parcels.values() if p.active)
+        assert active == pytest.approx(self.area, rel=1e-9)
+
+
+TestServiceRegistry = pytest.mark.slow(ServiceRegistry.TestCase)
+TestServiceRegistry.settings = settings(max_examples=8, stateful_step_count=12, deadline=None,
+                                        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])

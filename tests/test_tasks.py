@@ -298,3 +298,15 @@ def test_workers_racing_for_one_event_deliver_it_once_on_postgresql(pg_url: str)
         deliveries = s.scalar(select(func.count()).select_from(Task).where(Task.kind.like("event:%")))
     assert deliveries == len(event_ids)  # fanned out once each, by whichever worker got there first
     engine.dispose()
+
+
+def test_a_refused_change_leaves_nothing_even_past_a_savepoint(db: tuple) -> None:
+    """SQLite: a savepoint taken before the first write must not become the transaction (releasing it would
+    commit, and the refusal that follows could not roll the change back)."""
+    _, factory = db
+    with pytest.raises(RuntimeError), unit_of_work(factory) as s:
+        s.scalars(select(Task)).all()
+        tasks.schedule(s, "testing.ran", key="kept?")  # takes a savepoint before its first write
+        raise RuntimeError("a rule refused what followed")
+    with unit_of_work(factory) as s:
+        assert s.scalar(select(func.count()).select_from(Task)) == 0

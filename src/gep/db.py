@@ -16,11 +16,14 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, DateTime, Dialect, Engine, MetaData, TypeDecorator, create_engine, event, false
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, sessionmaker, with_loader_criteria
 
+from gep.errors import NotFound
+
+T = TypeVar("T")
 NAMING = {"ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
           "ck": "ck_%(table_name)s_%(constraint_name)s", "fk": "fk_%(table_name)s_%(column_0_name)s",
           "pk": "pk_%(table_name)s"}
@@ -70,6 +73,14 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.close()
+
+        @event.listens_for(engine, "savepoint")
+        def _begin_first(conn: Any, _name: str) -> None:
+            # Python's sqlite3 opens a transaction only before the first write, so a SAVEPOINT before any write
+            # would itself be the outermost transaction, and releasing it would COMMIT: a rule refusing the
+            # change afterwards could no longer roll it back. Open the transaction first.
+            if not conn.connection.dbapi_connection.in_transaction:
+                conn.exec_driver_sql("BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -129,6 +140,15 @@ class Scoped:
             return false()
         column: ColumnElement[Any] = getattr(cls, "organisation_id")  # noqa: B009 - declared by each model
         return column == caller.organisation_id
+
+
+def found(session: Session, model: type[T], key: object, template: str) -> T:
+    """The row of `model` with this primary key, or NotFound (`template` names it: "region {id} does not exist").
+    In a scoped session a row the caller may not see is not found either."""
+    row = session.get(model, key)
+    if row is None:
+        raise NotFound(template, id=key)
+    return row
 
 
 def attach_caller(session: Session, caller: Caller) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from gep.auth import rules
 from gep.auth.models import ApiToken, LoginAttempt, Organisation, User, WebSession
-from gep.db import unit_of_work
+from gep.db import found, unit_of_work
 from gep.errors import N_, Conflict, InputError, NotAuthenticated, NotFound, TooManyRequests
 from gep.kit.audit import audit, aware, now
 from gep.kit.principal import Principal
@@ -90,10 +90,7 @@ def create_user(session: Session, username: str, password: str, role: str, by: P
 
 
 def get_user(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound(N_("user {id} does not exist"), id=user_id)
-    return user
+    return found(session, User, user_id, N_("user {id} does not exist"))
 
 
 def list_users(session: Session, by: Principal) -> list[User]:

@@ -20,6 +20,7 @@ from gep.errors import N_, NotFound
 from gep.kit.principal import Principal
 from gep.kit.web.deps import Caller, Code, Db, Id, Label, Name, OptName, RowId, lang_of, needs
 from gep.kit.web.errors import ERROR_RESPONSES
+from gep.regions import service as regions
 from gep.registry import service as registry
 
 router = APIRouter(prefix="/api/cooperatives", tags=["cooperatives"], responses=ERROR_RESPONSES)
@@ -89,6 +90,7 @@ class CooperativeOut(BaseModel):
     organisation_id: int
     region_id: int
     county_code: str
+    county_name: str
     holder_id: int | None
 
 
@@ -199,21 +201,22 @@ def payment_out(p: Payment) -> PaymentOut:
                       amount=_yuan(p.amount_fen), paid_on=p.paid_on)
 
 
-def _coop_out(c: Cooperative) -> CooperativeOut:
+def _coop_out(db: Session, c: Cooperative) -> CooperativeOut:
+    county = regions.zone_names(db, c.region_id, [c.county_code]).get(c.county_code, "") if c.county_code else ""
     return CooperativeOut(organisation_id=c.organisation_id, region_id=c.region_id, county_code=c.county_code,
-                          holder_id=c.holder_id)
+                          county_name=county, holder_id=c.holder_id)
 
 
 @router.post("", status_code=201)
 def register_cooperative(body: CooperativeRequest, caller: Admin, db: Db) -> CooperativeOut:
     """Make an organisation of kind cooperative a working cooperative of a region (or a county of it)."""
-    return _coop_out(service.register_cooperative(db, body.organisation_id, body.region_id, body.county_code,
-                                                  body.name, caller))
+    return _coop_out(db, service.register_cooperative(db, body.organisation_id, body.region_id,
+                                                      body.county_code, body.name, caller))
 
 
 @router.get("/mine")
 def mine(caller: Manager, db: Db, organisation_id: ActingFor = None) -> CooperativeOut:
-    return _coop_out(service.my_cooperative(db, caller, organisation_id))
+    return _coop_out(db, service.my_cooperative(db, caller, organisation_id))
 
 
 @router.get("/rights")

@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from gep.cooperatives import rules
 from gep.cooperatives.models import AssetPackage, Cooperative, IntakeContract, PackageItem, Payment, Revenue
-from gep.errors import N_, Conflict, InputError, NotFound, PermissionDenied, Word
+from gep.db import found
+from gep.errors import N_, Conflict, InputError, PermissionDenied, Word
 from gep.kit import events
 from gep.kit.audit import audit, now
 from gep.kit.principal import Principal
@@ -80,7 +81,7 @@ def available_rights(session: Session, coop: Cooperative, village: str | None = 
         q = q.where(Parcel.village_code == village)
     if coop.holder_id is not None:
         q = q.where(Right.holder_id != coop.holder_id)
-    rows = list(session.execute(q.order_by(Parcel.village_code, Parcel.code).limit(limit * 2)).tuples())
+    rows = list(session.execute(q.order_by(Parcel.village_code, Parcel.code).limit(limit * 2)))
     locks = registry.locks_of(session, [r.id for r, _ in rows])
     return [(r, p) for r, p in rows if not locks.get(r.id)][:limit]
 
@@ -137,10 +138,7 @@ def end_contract(session: Session, contract_id: int, by: Principal) -> IntakeCon
 
 
 def get_contract(session: Session, contract_id: int) -> IntakeContract:
-    contract = session.get(IntakeContract, contract_id)
-    if contract is None:
-        raise NotFound(N_("contract {id} does not exist"), id=contract_id)
-    return contract
+    return found(session, IntakeContract, contract_id, N_("contract {id} does not exist"))
 
 
 def contracts(session: Session, status: str | None = None, holder_ids: Iterable[int] | None = None
@@ -194,10 +192,7 @@ def add_items(session: Session, package: AssetPackage, contract_ids: list[int], 
 
 
 def get_package(session: Session, package_id: int) -> AssetPackage:
-    package = session.get(AssetPackage, package_id)
-    if package is None:
-        raise NotFound(N_("package {id} does not exist"), id=package_id)
-    return package
+    return found(session, AssetPackage, package_id, N_("package {id} does not exist"))
 
 
 def package_contracts(session: Session, package: AssetPackage) -> list[IntakeContract]:

@@ -25,8 +25,8 @@ from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, and_, exists
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from gep.db import Base, UtcDateTime, unit_of_work
-from gep.errors import N_, Conflict, GepError, NotFound, Word
+from gep.db import Base, UtcDateTime, found, unit_of_work
+from gep.errors import N_, Conflict, GepError, Word
 from gep.kit.audit import aware, now
 
 log = logging.getLogger(__name__)
@@ -104,10 +104,7 @@ def cancel(session: Session, key: str) -> bool:
 
 
 def get(session: Session, task_id: int) -> Task:
-    task = session.get(Task, task_id)
-    if task is None:
-        raise NotFound(N_("task {id} does not exist"), id=task_id)
-    return task
+    return found(session, Task, task_id, N_("task {id} does not exist"))
 
 
 def retry(session: Session, task_id: int) -> Task:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gep.accounting.indicators import REGISTRY
+from gep.db import found
 from gep.errors import N_, Conflict, InputError, NotFound, RegionError, Word
 from gep.kit import events, tasks
 from gep.kit.audit import audit, now
@@ -106,10 +107,7 @@ def list_regions(session: Session) -> list[Region]:
 
 
 def get_region(session: Session, region_id: int) -> Region:
-    region = session.get(Region, region_id)
-    if region is None:
-        raise NotFound(N_("region {id} does not exist"), id=region_id)
-    return region
+    return found(session, Region, region_id, N_("region {id} does not exist"))
 
 
 def package_zones(region: Region) -> Zones:
@@ -141,6 +139,15 @@ def zones(session: Session, region_id: int, level: str | None = None, parent: st
     if parent is not None:
         q = q.where(Zone.parent_code == parent)
     return list(session.scalars(q.order_by(Zone.code)))
+
+
+def zone_names(session: Session, region_id: int, codes: list[str]) -> dict[str, str]:
+    """Names of zones by code (unknown codes are left out)."""
+    wanted = [c for c in codes if c]
+    if not wanted:
+        return {}
+    return dict(session.execute(select(Zone.code, Zone.name).where(Zone.region_id == region_id,
+                                                                   Zone.code.in_(wanted))).all())
 
 
 def ancestors(session: Session, region_id: int, code: str) -> list[Zone]:
@@ -222,10 +229,7 @@ def retry_run(session: Session, run_id: int, by: Principal) -> AccountingRun:
 
 
 def get_run(session: Session, run_id: int) -> AccountingRun:
-    run = session.get(AccountingRun, run_id)
-    if run is None:
-        raise NotFound(N_("accounting run {id} does not exist"), id=run_id)
-    return run
+    return found(session, AccountingRun, run_id, N_("accounting run {id} does not exist"))
 
 
 def list_runs(session: Session, region_id: int | None = None, limit: int = 50) -> list[AccountingRun]:

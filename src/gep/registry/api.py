@@ -135,6 +135,7 @@ class ParcelOut(BaseModel):
     county_code: str
     township_code: str
     village_code: str
+    place: str = Field(description="the village, township and county names")
     attributes: dict[str, Any]
     parents: list[int]
     children: list[int]
@@ -176,11 +177,14 @@ def rights_out(db: Session, rows: list[Right]) -> list[RightOut]:
 
 
 def parcel_out(db: Session, p: Parcel) -> ParcelOut:
-    return ParcelOut(id=p.id, region_id=p.region_id, code=p.code, kind=p.kind, name=p.name, area_m2=p.area_m2,
-                     length_m=p.length_m, active=p.active, county_code=p.county_code, township_code=p.township_code,
-                     village_code=p.village_code, attributes=p.attributes or {}, parents=list(p.parents or []),
-                     children=list(p.children or []), synthetic=p.synthetic, geometry=json.loads(p.geojson),
-                     rights=rights_out(db, service.rights_on(db, [p.id], active=False)))
+    names = regions.zone_names(db, p.region_id, [p.county_code, p.township_code, p.village_code])
+    place = " · ".join(names[c] for c in (p.county_code, p.township_code, p.village_code) if c in names)
+    return ParcelOut(
+        place=place, id=p.id, region_id=p.region_id, code=p.code, kind=p.kind, name=p.name, area_m2=p.area_m2,
+        length_m=p.length_m, active=p.active, county_code=p.county_code, township_code=p.township_code,
+        village_code=p.village_code, attributes=p.attributes or {}, parents=list(p.parents or []),
+        children=list(p.children or []), synthetic=p.synthetic, geometry=json.loads(p.geojson),
+        rights=rights_out(db, service.rights_on(db, [p.id], active=False)))
 
 
 def _to_region(region: Region, geometry: GeoJsonGeometry) -> BaseGeometry:

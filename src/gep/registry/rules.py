@@ -196,23 +196,10 @@ class RightEnded:
 
 
 @dataclass(frozen=True)
-class NewRight:
-    """A right carried onto a parcel made by a split or a merge."""
-
-    right_id: int
-    parcel_id: int
-    type: str
-    holder_id: int
-    start: date | None
-    end: date | None
-    certificate_no: str
-
-
-@dataclass(frozen=True)
 class ParcelSplit:
     parcel_id: int
     parts: tuple[tuple[int, float], ...]  # (new parcel id, area m²)
-    rights: tuple[NewRight, ...]
+    rights: tuple[RightGranted, ...]  # the rights carried onto the new parcels
 
 
 @dataclass(frozen=True)
@@ -220,7 +207,7 @@ class ParcelsMerged:
     parcel_ids: tuple[int, ...]
     new_parcel_id: int
     area_m2: float
-    rights: tuple[NewRight, ...]
+    rights: tuple[RightGranted, ...]  # the rights carried onto the new parcels
 
 
 Event = (ParcelRegistered | RightGranted | RightTransferred | RightLocked | LockReleased | RightEnded | ParcelSplit
@@ -286,7 +273,7 @@ def check_term(start: date | None, end: date | None, right_type: str) -> str | N
     return None
 
 
-def _grant(book: Book, g: RightGranted | NewRight) -> None:
+def _grant(book: Book, g: RightGranted) -> None:
     if g.right_id in book.rights:
         raise RuleError(N_("right {id} is registered already"), id=g.right_id)
     parcel = book.parcel(g.parcel_id)
@@ -383,7 +370,7 @@ def _step(book: Book, event: Event) -> None:
             raise InputError(N_("unknown registry event {event}"), event=type(event).__name__)
 
 
-def _carry(book: Book, old_ids: list[int], carried: tuple[NewRight, ...], new_ids: set[int]) -> None:
+def _carry(book: Book, old_ids: list[int], carried: tuple[RightGranted, ...], new_ids: set[int]) -> None:
     """Check what the new parcels carry over and end the old parcels' rights (none may be locked)."""
     olds = [r for pid in old_ids for r in book.rights_on(pid)]
     for right in olds:
@@ -436,7 +423,7 @@ EVENT_TYPES: dict[str, type] = {cls.__name__: cls for cls in (ParcelRegistered, 
 def _plain(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, Lock | NewRight):
+    if isinstance(value, Lock | RightGranted):
         return {k: _plain(v) for k, v in value.__dict__.items()}
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
@@ -451,8 +438,8 @@ def _day(value: Any) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-def _new_right(d: dict[str, Any]) -> NewRight:
-    return NewRight(d["right_id"], d["parcel_id"], d["type"], d["holder_id"], _day(d["start"]), _day(d["end"]),
+def _new_right(d: dict[str, Any]) -> RightGranted:
+    return RightGranted(d["right_id"], d["parcel_id"], d["type"], d["holder_id"], _day(d["start"]), _day(d["end"]),
                     d["certificate_no"])
 
 

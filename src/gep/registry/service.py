@@ -22,8 +22,10 @@ import shapely
 from pyproj import CRS, Transformer
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import insert, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from gep.db import found
 from gep.errors import N_, Conflict, InputError, NotFound, Word
 from gep.kit import events
 from gep.kit.audit import audit, now
@@ -105,10 +107,7 @@ def find_or_add_holder(session: Session, region_id: int, kind: str, name: str, i
 
 
 def get_holder(session: Session, holder_id: int) -> Holder:
-    holder = session.get(Holder, holder_id)
-    if holder is None:
-        raise NotFound(N_("holder {id} does not exist"), id=holder_id)
-    return holder
+    return found(session, Holder, holder_id, N_("holder {id} does not exist"))
 
 
 def get_holder_unscoped(session: Session, holder_id: int) -> Holder:
@@ -352,7 +351,7 @@ def end_right(session: Session, right_id: int, by: Principal, reason: str = "") 
 
 
 def _new_right_rows(session: Session, olds: Sequence[Right], parcel_ids: Sequence[int],
-                    certificates: Sequence[str]) -> list[tuple[Right, rules.NewRight]]:
+                    certificates: Sequence[str]) -> list[tuple[Right, rules.RightGranted]]:
     """Rows (and their events' description) of the rights carried onto the new parcels."""
     needed = len(olds) * len(parcel_ids)
     if len(certificates) != needed:
@@ -369,7 +368,7 @@ def _new_right_rows(session: Session, olds: Sequence[Right], parcel_ids: Sequenc
                         certificate_no=next(numbers), source_document=old.source_document, active=True, version=1)
             session.add(row)
             session.flush()
-            out.append((row, rules.NewRight(row.id, pid, row.type, row.holder_id, row.start, row.end,
+            out.append((row, rules.RightGranted(row.id, pid, row.type, row.holder_id, row.start, row.end,
                                             row.certificate_no)))
     return out
 
@@ -382,6 +381,8 @@ def split(session: Session, parcel_id: int, parts: Sequence[BaseGeometry], certi
     parent = parcels.get(parcel_id)
     if parent is None:
         raise NotFound(N_("parcel {id} does not exist"), id=parcel_id)
+    if not parent.active:
+        raise rules.RuleError(N_("parcel {id} does not exist or was split or merged"), id=parcel_id)
     whole = shapely.from_wkb(parent.geometry)
     union = shapely.union_all(list(parts))
     slack = max(geo.OVERLAP_M2, 1e-6 * whole.area)
@@ -391,12 +392,8 @@ def split(session: Session, parcel_id: int, parts: Sequence[BaseGeometry], certi
     index = zone_index(region)
     codes = list(codes or [f"{parent.code}-{i + 1}" for i in range(len(parts))])
     olds = [r for r in rights.values() if r.parcel_id == parcel_id and r.active]
-    new_rows = []
-    for code, geom in zip(codes, parts, strict=True):
-        row = _parcel_row(region, parent, code, geom, index)
-        session.add(row)
-        new_rows.append(row)
-    session.flush()
+    new_rows = [_parcel_row(region, parent, code, geom, index) for code, geom in zip(codes, parts, strict=True)]
+    _add_parcels(session, new_rows)
     # areas as the rules see them: the parts scaled to the parcel's (float noise of the geometry, not area lost)
     scale = parent.area_m2 / sum(r.area_m2 for r in new_rows)
     for row in new_rows:
@@ -419,6 +416,9 @@ def merge(session: Session, parcel_ids: Sequence[int], certificates: Sequence[st
     if missing:
         raise NotFound(N_("parcel {id} does not exist"), id=missing[0])
     first = parcels[parcel_ids[0]]
+    gone = [pid for pid in parcel_ids if not parcels[pid].active]
+    if gone:
+        raise rules.RuleError(N_("parcel {id} does not exist or was split or merged"), id=gone[0])
     if any(parcels[pid].region_id != first.region_id for pid in parcel_ids):
         raise InputError(N_("only parcels of one region can be merged"))
     region = regions.get_region(session, first.region_id)
@@ -426,8 +426,7 @@ def merge(session: Session, parcel_ids: Sequence[int], certificates: Sequence[st
     row = _parcel_row(region, first, code or "+".join(parcels[pid].code for pid in parcel_ids)[:60], geometry,
                       zone_index(region))
     row.area_m2 = sum(parcels[pid].area_m2 for pid in parcel_ids)  # conserved exactly
-    session.add(row)
-    session.flush()
+    _add_parcels(session, [row])
     parcels[row.id] = row
     seen: dict[str, Right] = {}
     for r in rights.values():
@@ -440,6 +439,17 @@ def merge(session: Session, parcel_ids: Sequence[int], certificates: Sequence[st
                                                           tuple(n for _, n in carried)), parcels, rights, by,
            document)
     return row
+
+
+def _add_parcels(session: Session, rows: list[Parcel]) -> None:
+    """New parcels in, or a clear conflict when a code is taken (nothing half-written: a savepoint)."""
+    try:
+        with session.begin_nested():
+            session.add_all(rows)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(N_("a parcel code among {codes} is registered already in this region"),
+                       codes=", ".join(r.code for r in rows)) from None
 
 
 def _parcel_row(region: Region, like: Parcel, code: str, geom: BaseGeometry, index: geo.ZoneIndex) -> Parcel:
@@ -457,17 +467,11 @@ def _parcel_row(region: Region, like: Parcel, code: str, geom: BaseGeometry, ind
 # -- reading --------------------------------------------------------------------------------------------------
 
 def get_parcel(session: Session, parcel_id: int) -> Parcel:
-    parcel = session.get(Parcel, parcel_id)
-    if parcel is None:
-        raise NotFound(N_("parcel {id} does not exist"), id=parcel_id)
-    return parcel
+    return found(session, Parcel, parcel_id, N_("parcel {id} does not exist"))
 
 
 def get_right(session: Session, right_id: int) -> Right:
-    right = session.get(Right, right_id)
-    if right is None:
-        raise NotFound(N_("right {id} does not exist"), id=right_id)
-    return right
+    return found(session, Right, right_id, N_("right {id} does not exist"))
 
 
 def parcels_in(session: Session, region_id: int, bbox: tuple[float, float, float, float] | None = None,

@@ -1,5 +1,6 @@
 // The cooperative's workspace: rights to take in, intake contracts, packages with their value, revenue shared out.
 "use strict";
+const SHOWN = 40;
 const W = {coop: null, rights: [], chosen: null, packages: [], current: null, map: null, layer: null};
 const yuanText = (s) => Number(s).toLocaleString(undefined, {minimumFractionDigits: 2, maximumFractionDigits: 2});
 const modeName = (m) => T(window.GEP.modes[m] || m);
@@ -18,7 +19,9 @@ function tabs() {
 async function loadRights() {
   fail(null);
   const village = document.getElementById("intake-village").value.trim();
-  W.rights = await api("/api/cooperatives/rights" + (village ? `?village=${encodeURIComponent(village)}` : ""));
+  W.rights = await api(`/api/cooperatives/rights?limit=${SHOWN + 1}` + (village ? `&village=${encodeURIComponent(village)}` : ""));
+  const more = W.rights.length > SHOWN;
+  W.rights = W.rights.slice(0, SHOWN);
   const body = document.querySelector("#available tbody");
   body.replaceChildren(...W.rights.map((r) => {
     const take = el("button", {type: "button", class: "secondary", "data-right": r.id}, T("Take in"));
@@ -27,6 +30,7 @@ async function loadRights() {
       el("td", {}, r.holder || T("(not shown)")), el("td", {}, T(window.GEP.rights[r.type] || r.type)), el("td", {}, r.start ? `${r.start} – ${r.end}` : "—"), el("td", {}, take));
   }));
   if (!W.rights.length) body.append(el("tr", {}, el("td", {colspan: 7, class: "muted"}, T("No free rights here."))));
+  if (more) body.append(el("tr", {}, el("td", {colspan: 7, class: "muted"}, T("The first {n} are shown: give a village code to see that village's.", {n: SHOWN}))));
 }
 
 function openIntake(r) {
@@ -79,8 +83,8 @@ async function createPackage(e) {
     const p = await api("/api/cooperatives/packages", {method: "POST", body: {code: document.getElementById("package-code").value,
       name: document.getElementById("package-name").value, contract_ids: ids}});
     e.target.reset();
+    W.current = p;  // the packages tab opens on the new package
     document.querySelector('.tab[data-tab="packages"]').click();
-    await loadPackages(p.id);
   } catch (ex) { fail(ex); }
 }
 
@@ -177,7 +181,7 @@ async function showRevenues(id, box) {
   document.getElementById("rent-year").value = new Date().getFullYear();
   try {
     W.coop = await api("/api/cooperatives/mine");
-    document.getElementById("coop-area").textContent = T("serves {area}", {area: W.coop.county_code || T(N_("the whole region"))});
+    document.getElementById("coop-area").textContent = T("serves {area}", {area: W.coop.county_name || T(N_("the whole region"))});
     await loadRights();
   } catch (ex) { fail(ex); }
 })();

@@ -54,7 +54,7 @@ async function showParcel(id, fly) {
   const fact = (k, v) => facts.append(el("dt", {}, T(k)), el("dd", {}, v));
   if (p.name) fact(N_("Name"), p.name);
   fact(N_("Area"), areaText(p.area_m2));
-  fact(N_("Village"), p.village_code || "—");
+  fact(N_("Village"), p.place || p.village_code || "—");
   fact(N_("Status"), p.active ? T("current") : T("split or merged into {ids}", {ids: p.children.join(", ")}));
   if (p.attributes.annual_compensation_yuan) fact(N_("Yearly compensation"), `${p.attributes.annual_compensation_yuan.toLocaleString()} ${T(YUAN)}`);
   if (p.synthetic) fact(N_("Data"), T("synthetic (demo)"));
