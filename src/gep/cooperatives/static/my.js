@@ -23,5 +23,6 @@ const PAY_KINDS = {share: N_("revenue share"), rent: N_("rent"), lump_sum: N_("l
   document.querySelector("#my-contracts tbody").replaceChildren(...me.contracts.map((c) => el("tr", {},
     el("td", {}, c.parcel_code), el("td", {}, T(window.GEP.modes[c.mode] || c.mode)), el("td", {}, `${c.start} – ${c.end || "—"}`),
     el("td", {class: "n"}, yuanText(c.annual_rent)), el("td", {class: "n"}, c.revenue_share_pct), el("td", {}, T(CONTRACT_STATES[c.status] || c.status)))));
+  for (const id of ["my-rights", "my-payments", "my-contracts"]) labelCells(document.getElementById(id));
   document.getElementById("my-statement").href = `/api/cooperatives/holders/${me.holders[0].id}/statement.csv`;
 })().catch((e) => { const n = document.getElementById("my-none"); n.textContent = e.message; n.hidden = false; });

@@ -31,6 +31,7 @@ async function loadRights() {
   }));
   if (!W.rights.length) body.append(el("tr", {}, el("td", {colspan: 7, class: "muted"}, T("No free rights here."))));
   if (more) body.append(el("tr", {}, el("td", {colspan: 7, class: "muted"}, T("The first {n} are shown: give a village code to see that village's.", {n: SHOWN}))));
+  labelCells(document.getElementById("available"));
 }
 
 function openIntake(r) {
@@ -73,6 +74,7 @@ async function loadContracts() {
       el("td", {}, c.locked ? T("locked for the cooperative") : T("transferred")), el("td", {}, end));
   }));
   if (!contracts.length) body.append(el("tr", {}, el("td", {colspan: 11, class: "muted"}, T("No contracts yet: take rights in first."))));
+  labelCells(document.getElementById("contracts"));
 }
 
 async function createPackage(e) {

@@ -49,6 +49,11 @@ function el(tag, attrs = {}, ...children) {
   for (const c of children) if (c !== undefined && c !== null && c !== "") e.append(c instanceof Node ? c : document.createTextNode(String(c)));
   return e;
 }
+// Label every cell of a "cards" table with its column's name (a phone shows rows as cards).
+function labelCells(table) {
+  const names = [...table.querySelectorAll("thead th")].map((th) => th.textContent.trim());
+  for (const row of table.querySelectorAll("tbody tr")) [...row.children].forEach((td, i) => { if (names[i]) td.setAttribute("data-label", names[i]); });
+}
 // The bell: unread notifications, refreshed every minute.
 async function refreshBell() {
   const badge = document.getElementById("bell-count");

@@ -59,6 +59,7 @@ async function refresh() {
       status, el("td", {}, bar, el("div", {class: "stage"}, r.stage)), el("td", {class: "n"}, r.gep_yuan ? yi(r.gep_yuan) : "—"),
       el("td", {}, reports), el("td", {}, when(r.created_at)), actions(r)));
   }
+  labelCells(document.getElementById("runs"));
   const busy = runs.some((r) => r.status === "queued" || r.status === "running");
   clearTimeout(timer);
   timer = setTimeout(refresh, busy ? 1000 : 5000);
