@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 import gep
-from gep import auth, cooperatives, regions, registry
+from gep import auth, certificates, cooperatives, exchange, ledger, regions, registry
 from gep.db import default_url, make_engine, session_factory
 from gep.kit.domain import Domain
 from gep.kit.platform import Platform
@@ -33,9 +33,12 @@ from gep.kit.worker import Worker
 DOMAINS: tuple[Domain, ...] = (
     kit,
     auth.domain,
+    ledger.domain,
+    certificates.domain,
     regions.domain,
     registry.domain,
     cooperatives.domain,
+    exchange.domain,
 )
 
 
@@ -58,6 +61,8 @@ class Settings:
     job_mode: str = field(default_factory=lambda: os.environ.get("GEP_JOB_MODE", "inline"))
     dask_scheduler: str | None = field(default_factory=lambda: os.environ.get("GEP_DASK_SCHEDULER") or None)
     secure_cookies: bool = field(default_factory=lambda: _env_flag("GEP_SECURE_COOKIES"))
+    # the address people reach the platform at (certificates' QR codes); by default the request's own
+    public_url: str = field(default_factory=lambda: os.environ.get("GEP_PUBLIC_URL", ""))
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)

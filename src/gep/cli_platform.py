@@ -140,14 +140,15 @@ def region_import(path: Path, database_url: DbUrl = None) -> None:
 
 def seed_demo(url: str, workdir: Path, region_dir: Path, accounts_dirs: list[Path]) -> dict[str, tuple[str, str]]:
     """Migrate the demo database and let every domain seed it, in the order of the domain list."""
-    from gep.app import DOMAINS
+    from gep.app import DOMAINS, build_platform
     from gep.db import make_engine, session_factory
     from gep.kit.domain import SeedContext
     from gep.migrations import upgrade
 
     upgrade(url)
     engine = make_engine(url)
-    ctx = SeedContext(session_factory(engine), workdir, region_dir, accounts_dirs,
+    ctx = SeedContext(session_factory(engine), workdir, region_dir, accounts_dirs, data_dir=workdir / "data",
+                      roles=frozenset(build_platform(DOMAINS).roles),
                       say=lambda text: console.print(f"  {escape(text)}", highlight=False))
     try:
         for domain in DOMAINS:
@@ -202,6 +203,74 @@ def i18n_compile() -> None:
         console.print(str(path))
 
 
+certificate_app = typer.Typer(help="Certificates the platform signs.")
+
+
+@certificate_app.command("verify")
+def certificate_verify(
+    file: Annotated[Path, typer.Argument(help="a certificate PDF, or its JSON document")],
+    public_key: Annotated[Path | None, typer.Option(help="the platform's public key (PEM, from `gep certificate "
+                                                         "public-key`): check offline, without the register")] = None,
+    database_url: DbUrl = None,
+) -> None:
+    """Check a certificate: its signature, and (with the platform's database) that it was issued and not revoked.
+    Exit code 0 when it is genuine, 1 when it is not."""
+    from gep.certificates import keys, rules, service
+    from gep.db import make_engine, session_factory, unit_of_work
+
+    try:
+        document = rules.load(file.read_bytes())
+    except OSError as exc:
+        _fail(exc)
+        return
+    except GepError as exc:
+        _fail(exc)
+        return
+    payload = document["payload"]
+    console.print(f"{escape(str(payload.get('serial')))}: {escape(str(payload.get('title', '')))}", highlight=False)
+    for line in payload.get("lines", []):
+        console.print(f"  {escape(str(line.get('zh')))} / {escape(str(line.get('en')))}: "
+                      f"{escape(str(line.get('value')))}", highlight=False)
+    if public_key is not None:
+        try:
+            raw = keys.public_key_from_pem(public_key.read_bytes(), str(public_key))
+        except (OSError, GepError) as exc:
+            _fail(exc)
+            return
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+        check = rules.check_signature(document, {rules.key_id(Ed25519PublicKey.from_public_bytes(raw)): raw})
+        status = rules.VALID if check.signature_ok else (rules.TAMPERED if check.key_known else rules.UNKNOWN_KEY)
+        note = "  (signature only: revocation is checked against the platform's register, with --database-url)"
+    else:
+        try:
+            with unit_of_work(session_factory(make_engine(_url(database_url)))) as s:
+                status = service.verify(s, document).status
+        except GepError as exc:
+            _fail(exc)
+            return
+        note = ""
+    colour = "green" if status == rules.VALID else "red"
+    console.print(f"[{colour}]{_both(rules.VERDICTS[status])}[/{colour}]{note}", highlight=False)
+    raise typer.Exit(code=0 if status == rules.VALID else 1)
+
+
+@certificate_app.command("public-key")
+def certificate_public_key(data_dir: DataDir = None) -> None:
+    """Print the platform's public signing key (PEM), for verifying certificates offline."""
+    from gep.certificates import keys
+
+    print(keys.signer(keys.key_path(_data_dir(data_dir))).public_pem, end="")
+
+
+def _both(msgid: str) -> str:
+    """A message in Chinese and in English (commands have no page language)."""
+    from gep.app import build_platform
+
+    zh = build_platform().catalogues.gettext("zh")(msgid)
+    return f"{zh} / {msgid}" if zh != msgid else msgid
+
+
 def install(app: typer.Typer) -> None:
     """Add the platform's commands to the `gep` command."""
     app.command("serve")(serve_cmd)
@@ -210,3 +279,4 @@ def install(app: typer.Typer) -> None:
     app.add_typer(user_app, name="user")
     app.add_typer(region_app, name="region")
     app.add_typer(i18n_app, name="i18n")
+    app.add_typer(certificate_app, name="certificate")

@@ -2,6 +2,7 @@
 
     composition root   gep.app, gep.cli, gep.cli_platform, gep.contracts, gep.i18n_tools, gep.migrations
     domains            gep.auth | gep.regions | …   (independent of each other, but for the edges they declare)
+    shared services    gep.ledger | gep.certificates   (domains with `shared=True`: any domain may use them)
     toolkit            gep.kit, then gep.db
     engine             gep.accounting, gep.invest, gep.report, gep.demo, gep.testing (nothing of the platform)
 
@@ -62,9 +63,11 @@ def contracts(domains: Sequence[Domain]) -> str:
         for dep in d.depends_on:
             for part in ("service", "rules", "models"):
                 ignores.append(f"{packages[d.name]}.** -> {packages[dep]}.{part}")
-    contract("layers", "Composition root → domains → toolkit: dependencies point one way; domains are independent "
-             "but for the edges they declare (Domain.depends_on)", "layers",
-             layers=[" : ".join(COMPOSITION), " | ".join(packages.values()), "gep.kit", "gep.db"],
+    mechanisms_layer = " | ".join(packages[d.name] for d in mechanisms if not d.shared)
+    shared_layer = " | ".join(packages[d.name] for d in mechanisms if d.shared)
+    layers = [" : ".join(COMPOSITION), mechanisms_layer, *([shared_layer] if shared_layer else []), "gep.kit", "gep.db"]
+    contract("layers", "Composition root → domains → shared services → toolkit: dependencies point one way; domains "
+             "are independent but for the edges they declare (Domain.depends_on)", "layers", layers=layers,
              **({"ignore_imports": ignores, "unmatched_ignore_imports_alerting": "none"} if ignores else {}))
     rules = [f"{p}.rules" for p in packages.values() if _has_module(p, "rules")]
     if rules:

@@ -141,6 +141,11 @@ class Scoped:
         column: ColumnElement[Any] = getattr(cls, "organisation_id")  # noqa: B009 - declared by each model
         return column == caller.organisation_id
 
+    @classmethod
+    def scope_public(cls) -> ColumnElement[bool]:
+        """The rows anyone may see without logging in (none by default)."""
+        return false()
+
 
 def found(session: Session, model: type[T], key: object, template: str) -> T:
     """The row of `model` with this primary key, or NotFound (`template` names it: "region {id} does not exist").
@@ -153,10 +158,26 @@ def found(session: Session, model: type[T], key: object, template: str) -> T:
 
 def attach_caller(session: Session, caller: Caller) -> None:
     session.info["caller"] = caller
+    session.info.pop("scope_options", None)
 
 
 def scoped_models() -> list[type[Scoped]]:
     return [m.class_ for m in Base.registry.mappers if issubclass(m.class_, Scoped)]
+
+
+def _scope_options(session: Session) -> tuple[Any, ...]:
+    """The loader criteria for the session's caller, built once per session (a request has one caller, and
+    building them for every query cost a bid a fifth of its time)."""
+    cached = session.info.get("scope_options")
+    if cached is None:
+        caller = session.info.get("caller")
+        options = []
+        for model in scoped_models():
+            criterion = model.scope_public() if caller is None else model.scope(caller)
+            if criterion is not None:
+                options.append(with_loader_criteria(model, criterion, include_aliases=True))
+        cached = session.info["scope_options"] = tuple(options)
+    return cached
 
 
 def _apply_scope(state: ORMExecuteState) -> None:
@@ -164,11 +185,6 @@ def _apply_scope(state: ORMExecuteState) -> None:
         return
     if not state.is_select or state.is_column_load or state.is_relationship_load:
         return
-    caller = state.session.info.get("caller")
-    options = []
-    for model in scoped_models():
-        criterion = false() if caller is None else model.scope(caller)
-        if criterion is not None:
-            options.append(with_loader_criteria(model, criterion, include_aliases=True))
+    options = _scope_options(state.session)
     if options:
         state.statement = state.statement.options(*options)

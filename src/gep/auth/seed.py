@@ -15,7 +15,8 @@ from gep.kit.principal import SYSTEM
 # (organisation, kind) and the demo users: username, role, display name, organisation (index), what to try
 COUNTIES = ["莲都区", "青田县", "缙云县", "遂昌县", "松阳县", "云和县", "庆元县", "景宁畲族自治县", "龙泉市"]
 ORGANISATIONS = [("丽水市生态环境局（演示）", "government"), ("遂昌县两山合作社（演示）", "cooperative"),
-                 ("丽水农商银行（演示）", "bank"), ("丽水某光伏企业（演示）", "enterprise")] + [
+                 ("丽水农商银行（演示）", "bank"), ("丽水某光伏企业（演示）", "enterprise"),
+                 ("丽水市公共资源交易中心（演示）", "government"), ("丽水某文旅企业（演示）", "enterprise")] + [
     (f"{county}两山合作社（演示）", "cooperative") for county in COUNTIES if county != "遂昌县"]
 USERS = [("admin", "admin", "演示管理员", 0, "everything"),
          ("analyst", "analyst", "演示核算员", 0, "accounting runs, region import"),
@@ -23,7 +24,10 @@ USERS = [("admin", "admin", "演示管理员", 0, "everything"),
          ("bank", "bank_officer", "演示信贷员", 2, "a bank's work"),
          ("enterprise", "enterprise_user", "演示企业用户", 3, "an enterprise's work"),
          ("villager", "villager", "演示村民", None, "a villager's own page"),
-         ("viewer", "viewer", "演示访客", 0, "reading")]
+         ("viewer", "viewer", "演示访客", 0, "reading"),
+         ("officer", "exchange_officer", "演示交易审核员", 4, "the exchange's review queue and announcements"),
+         ("finance", "finance_clerk", "演示财务", 4, "payments in and out, the balance sheet"),
+         ("enterprise2", "enterprise_user", "演示文旅企业用户", 5, "a second bidder on the exchange")]
 
 
 def seed(ctx: SeedContext) -> None:
@@ -41,7 +45,8 @@ def seed(ctx: SeedContext) -> None:
             user = s.scalar(select(User).where(User.username == username))
             org_id = orgs[org_index].id if org_index is not None else None
             if user is None:
-                user = service.create_user(s, username, password, role, SYSTEM, display, org_id)
+                user = service.create_user(s, username, password, role, SYSTEM, display, org_id,
+                                           roles=ctx.roles or None)
             else:
                 service.set_password(s, user, password, SYSTEM)
             ctx.shared["users"][username] = user.id

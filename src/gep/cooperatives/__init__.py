@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gep.cooperatives import api, models, pages, seed, service
+from gep.cooperatives import api, handlers, models, pages, seed, service
 from gep.errors import N_
 from gep.kit.domain import Domain, NavEntry
 
@@ -23,6 +23,7 @@ domain = Domain(
     grants={"cooperative_manager": {service.MANAGE}, "analyst": {service.READ_ALL}},
     nav=(NavEntry("/cooperative", N_("Cooperative"), service.MANAGE, order=40),
          NavEntry("/my", N_("My rights and income"), None, order=60)),
+    handlers=handlers.HANDLERS,
     seed=seed.seed,
     depends_on=("regions", "registry"),
 )

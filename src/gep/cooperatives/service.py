@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -243,8 +244,19 @@ def offer(session: Session, package: AssetPackage, to: str, by: Principal) -> As
     if not package.vep:
         value_package(session, package)
     package.status = {"market": "offered_market", "bank": "offered_bank"}[to]
+    v = view(session, package)
+    shapes = [shapely.from_geojson(p.geojson) for p in v.parcels]
+    outline = shapely.union_all(shapes).simplify(0.00005) if shapes else None
+    coop = session.get(Cooperative, package.organisation_id)
+    counties = {p.county_code for p in v.parcels}
     events.record(session, OFFERED, actor_id=by.user_id, package_id=package.id, to=to,
-                  organisation_id=package.organisation_id, gep_yuan=package.vep.get("gep_yuan"))
+                  organisation_id=package.organisation_id, gep_yuan=package.vep.get("gep_yuan"),
+                  package_code=package.code, package_name=package.name, description=package.description,
+                  cooperative_name=registry.get_holder_unscoped(session, coop.holder_id).name
+                  if coop is not None and coop.holder_id is not None else "", region_id=package.region_id,
+                  county_code=counties.pop() if len(counties) == 1 else "", area_m2=v.area_m2,
+                  geojson=json.loads(shapely.to_geojson(outline)) if outline is not None else None,
+                  vep={k: package.vep.get(k) for k in ("gep_yuan", "regulating_yuan", "run_id", "year")})
     audit(session, by, "offer", "coop_package", package.id, to=to)
     return package
 

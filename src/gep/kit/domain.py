@@ -70,6 +70,8 @@ class SeedContext:
     region_dir: Path | None = None
     accounts_dirs: list[Path] = field(default_factory=list)
     seed: int = 2019
+    data_dir: Path | None = None  # the platform's data folder (signing keys, imports)
+    roles: frozenset[str] = frozenset()  # every role of the platform (domains add their own)
     logins: dict[str, tuple[str, str]] = field(default_factory=dict)  # username -> (password, what it shows)
     shared: dict[str, Any] = field(default_factory=dict)  # what one domain's seeding leaves for the next ones
     say: Callable[[str], None] = print
@@ -99,6 +101,7 @@ class Domain:
     seed: Callable[[SeedContext], None] | None = None
     authenticator: Authenticator | None = None
     depends_on: tuple[str, ...] = ()  # domains this one calls (listed in docs/architecture.md, checked in CI)
+    shared: bool = False  # a shared service (the ledger, certificates): below the mechanisms, any may use it
 
     @property
     def templates(self) -> Path | None:

@@ -21,6 +21,11 @@ class Principal:
     via: str = "session"  # "session", "token" or "system"
     csrf_token: str = ""
     token_id: int | None = None
+    party: str = ""  # the name the caller acts under: their organisation's, or their own display name
+
+    @property
+    def party_name(self) -> str:
+        return self.party or self.username
 
     def can(self, permission: str) -> bool:
         return ALL in self.permissions or permission in self.permissions

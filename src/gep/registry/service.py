@@ -470,6 +470,11 @@ def get_parcel(session: Session, parcel_id: int) -> Parcel:
     return found(session, Parcel, parcel_id, N_("parcel {id} does not exist"))
 
 
+def parcels_by_id(session: Session, ids: Iterable[int]) -> list[Parcel]:
+    wanted = list(ids)
+    return list(session.scalars(select(Parcel).where(Parcel.id.in_(wanted)))) if wanted else []
+
+
 def get_right(session: Session, right_id: int) -> Right:
     return found(session, Right, right_id, N_("right {id} does not exist"))
 

@@ -1,6 +1,5 @@
 // A holder's own page: their rights on a map, their contracts with cooperatives, what they were paid.
 "use strict";
-const yuanText = (s) => Number(s).toLocaleString(undefined, {minimumFractionDigits: 2, maximumFractionDigits: 2});
 const CONTRACT_STATES = {active: N_("in force"), ended: N_("ended")};
 const PAY_KINDS = {share: N_("revenue share"), rent: N_("rent"), lump_sum: N_("lump sum")};
 (async () => {

@@ -2,7 +2,6 @@
 "use strict";
 const SHOWN = 40;
 const W = {coop: null, rights: [], chosen: null, packages: [], current: null, map: null, layer: null};
-const yuanText = (s) => Number(s).toLocaleString(undefined, {minimumFractionDigits: 2, maximumFractionDigits: 2});
 const modeName = (m) => T(window.GEP.modes[m] || m);
 const stateName = (s) => T(window.GEP.states[s] || s);
 function fail(ex) { const e = document.getElementById("coop-error"); e.textContent = ex ? ex.message : ""; e.hidden = !ex; }

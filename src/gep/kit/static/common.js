@@ -26,6 +26,10 @@ async function api(path, options = {}) {
   }
   return data;
 }
+// Yuan as the API sends them (decimal strings), shown with two decimals and thousands separators.
+const yuanText = (s) => (s === null || s === undefined || s === "" ? "—" : Number(s).toLocaleString(undefined, {minimumFractionDigits: 2, maximumFractionDigits: 2}));
+// A fresh Idempotency-Key for one user action: a retried request is recognised by the server.
+const newKey = () => (window.crypto && crypto.randomUUID ? crypto.randomUUID() : Date.now().toString(36) + Math.random().toString(36).slice(2));
 const yi = (yuan) => (yuan / 1e8).toLocaleString(undefined, {minimumFractionDigits: 2, maximumFractionDigits: 2});
 // Money in the unit that suits the zone: 亿元 for cities and counties, 万元 when the total is below 1 亿元.
 function moneyUnit(total) { return total >= 1e8 ? {scale: 1e8, key: N_("100 M yuan")} : {scale: 1e4, key: N_("10 k yuan")}; }
@@ -38,7 +42,14 @@ const pct = (part, whole) => {
 };
 // Charts draw their text in SVG: give them the page's fonts, so Chinese labels are not boxes.
 const chartFont = () => ({family: getComputedStyle(document.body).fontFamily, size: 12});
-const when = (iso) => (iso ? iso.replace("T", " ").slice(0, 19) : "");
+// A moment in the reader's own time zone (the API sends UTC), as 2026-11-30 16:00:58.
+const when = (iso) => {
+  if (!iso) return "";
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso).replace("T", " ").slice(0, 19);
+  const p = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+};
 // Elements are built with text nodes only: nothing a user typed is ever parsed as HTML.
 function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import Depends, Path, Query, Request
+import anyio
+import anyio.to_thread
+from fastapi import Depends, Header, Path, Query, Request
 from pydantic import AfterValidator, Field, StringConstraints
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import QueuePool
 
 from gep.db import MAX_ID, attach_caller, unit_of_work
 from gep.errors import N_, NotAuthenticated, PermissionDenied
@@ -54,15 +57,48 @@ Id = Annotated[int, Path(ge=1, le=MAX_ID, description="an id (1 … 2⁶³−1)"
 Limit = Annotated[int, Query(ge=1, le=1000, description="at most this many rows (1 … 1000)")]
 Year = Annotated[int, Query(ge=1900, le=2200)]
 PathCode = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-]+$")]
+# a client's name for one request: sent again (a retry after a timeout), the request changes nothing more
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=64,
+                                              pattern=r"^[A-Za-z0-9_.:\-]+$",
+                                              description="any unique string (a UUID): a retry with the same key "
+                                                          "is recognised and does not act twice")]
 
 
 # -- the unit of work and the caller ---------------------------------------------------------------------------
 
-def get_db(request: Request) -> Iterator[Session]:
+# Two rules keep a busy server from stopping for good (seen with 200 clients bidding at once, before them):
+# - a request holds a database connection from its first query to its commit, across several hops between the
+#   event loop and the thread pool. If more requests were at work than the pool has connections, the pool's
+#   connections could all belong to requests waiting for a thread while every thread is a request waiting for a
+#   connection. So at most `_slots` requests are at work at once; the others wait in the event loop, holding
+#   nothing. A few connections stay spare for the second, short sessions some requests open (login attempts,
+#   error records).
+# - the commit runs on threads of its own, never queued behind handlers.
+_FINISHERS = anyio.CapacityLimiter(64)
+_SPARE_CONNECTIONS = 4
+
+
+def _slots(request: Request) -> anyio.CapacityLimiter:
+    slots: anyio.CapacityLimiter | None = getattr(request.app.state, "db_slots", None)
+    if slots is None:
+        pool = request.app.state.engine.pool
+        capacity = pool.size() + max(0, pool._max_overflow) if isinstance(pool, QueuePool) else 32
+        slots = request.app.state.db_slots = anyio.CapacityLimiter(max(1, capacity - _SPARE_CONNECTIONS))
+    return slots
+
+
+async def get_db(request: Request) -> AsyncIterator[Session]:
     """One transaction per request: committed when the handler returns, rolled back if it raises. Rows of
     organisation-scoped models are visible only to the caller attached to it."""
-    with unit_of_work(request.app.state.factory, scoped=True) as session:
-        yield session
+    async with _slots(request):
+        work = unit_of_work(request.app.state.factory, scoped=True)
+        session = work.__enter__()  # no I/O: the session takes a connection at its first query
+        try:
+            yield session
+        except BaseException as exc:
+            await anyio.to_thread.run_sync(work.__exit__, type(exc), exc, exc.__traceback__, limiter=_FINISHERS)
+            raise
+        await anyio.to_thread.run_sync(work.__exit__, None, None, None, limiter=_FINISHERS)
 
 
 # scope="function": the transaction commits before the response is sent (not after), so a client that gets
