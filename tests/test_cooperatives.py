@@ -17,10 +17,11 @@ from hypothesis import strategies as st
 from conftest import PASSWORD
 from gep.app import Settings, build_platform, create_app
 from gep.auth import service as auth
-from gep.cooperatives import rules
+from gep.cooperatives import rules, service
 from gep.db import unit_of_work
 from gep.errors import InputError
 from gep.kit.principal import SYSTEM
+from gep.ledger import service as ledger
 from gep.registry import service as registry
 from registry_fixtures import CLERK, Platform, build, one_parcel, pixel_box
 
@@ -104,7 +105,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict:
             ids[name] = auth.create_user(s, name, PASSWORD, role, SYSTEM, organisation_id=org,
                                          roles=build_platform().roles).id
         ids["org_a"], ids["org_b"] = a.id, b.id
-    from gep.cooperatives import service
 
     with unit_of_work(p.factory) as s:  # type: ignore[arg-type]
         service.register_cooperative(s, ids["org_a"], p.region_id, "", "甲合作社", SYSTEM)
@@ -155,6 +155,14 @@ def test_the_cooperative_flow_from_intake_to_income(client: TestClient, world: d
     assert again.status_code == 409 and "locked" in again.json()["detail"]
     buyout = _intake(client, "coop_a", rights["王五"], mode="buyout", end=None, lump_sum="8600.00",
                      revenue_share_pct="0")
+    assert buyout.status_code == 409 and "8,600.00" in buyout.json()["detail"]  # the cooperative holds no money
+    p: Platform = world["platform"]
+    with unit_of_work(p.factory) as s:  # type: ignore[arg-type]
+        assert registry.get_right(s, rights["王五"]).version == 1  # nothing of the refused buy-out was kept
+        funds = service.cooperative_funds(s, world["ids"]["org_a"])
+        ledger.payment_in(s, funds, 10_000_00, "bank line 1", SYSTEM, key="a1")
+    buyout = _intake(client, "coop_a", rights["王五"], mode="buyout", end=None, lump_sum="8600.00",
+                     revenue_share_pct="0")
     assert buyout.status_code == 201
     parcel = client.get(f"/api/registry/parcels/{buyout.json()['parcel_id']}", headers=h(client, "clerk")).json()
     assert parcel["rights"][0]["holder"] == "甲合作社"  # the title passed to the cooperative
@@ -174,6 +182,11 @@ def test_the_cooperative_flow_from_intake_to_income(client: TestClient, world: d
     assert (r["residue"], r["retained"]) == ("0.00", "500.01")
     replay = client.post(f"/api/cooperatives/packages/{pk['id']}/revenues", json=body, headers=h(client, "coop_a"))
     assert replay.json()["id"] == r["id"]  # the same request twice records it once
+    # the money in the ledger: 10,000.00 in, 8,600.00 to 王五, 1,000.01 received, 500.00 to the holders
+    accounts = {a["name"]: a for a in client.get("/api/ledger/accounts", headers=h(client, "coop_a")).json()}
+    assert accounts["甲合作社"]["balance"] == "1900.01"
+    mine_money = client.get("/api/ledger/accounts", headers=h(client, "villager")).json()
+    assert ("张三", "300.00") in [(a["name"], a["balance"]) for a in mine_money]
     offered = client.post(f"/api/cooperatives/packages/{pk['id']}/offer", json={"to": "market"},
                           headers=h(client, "coop_a"))
     assert offered.json()["status"] == "offered_market"

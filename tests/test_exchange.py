@@ -489,6 +489,11 @@ def test_a_package_offered_by_a_cooperative_arrives_as_a_draft_and_its_sale_is_s
         holder = registry.get_right(s, world.rights["赵六"]).holder_id
         paid = [p for p in s.query(Payment).all() if p.holder_id == holder]
         assert [p.amount_fen for p in paid] == [2_500_000]  # 50 % of 50,000 yuan to the holder
+        from gep.ledger.models import LedgerAccount
+
+        # from the proceeds in the cooperative's funds (paid there by the settlement) to the holder's account
+        account = s.query(LedgerAccount).filter(LedgerAccount.code == f"holder:{holder}:funds").one()
+        assert account.credits_posted - account.debits_posted == 2_500_000
 
 
 def test_the_ledger_pages_and_statements(client: TestClient) -> None:

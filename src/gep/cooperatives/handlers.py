@@ -28,7 +28,8 @@ def trade_settled(session: Session, event: Event) -> None:
         return
     proceeds = rules.from_fen(int(p["total_fen"]) - int(p.get("fee_fen") or 0))
     service.record_revenue(session, package, Decimal(proceeds), date.fromisoformat(str(p["settled_on"])), SYSTEM,
-                           source=f"exchange {p.get('listing')}", idempotency_key=f"exchange:{p['deal_id']}")
+                           source=f"exchange {p.get('listing')}", idempotency_key=f"exchange:{p['deal_id']}",
+                           received_outside=False)
     package.status = "closed"
     audit(session, SYSTEM, "sold", "coop_package", package.id, listing=p.get("listing"))
 

@@ -14,6 +14,7 @@ from gep.cooperatives.models import IntakeContract
 from gep.db import unit_of_work
 from gep.kit.domain import SeedContext
 from gep.kit.principal import SYSTEM
+from gep.ledger import service as ledger
 from gep.regions import service as regions
 from gep.registry import service as registry
 from gep.registry.models import Holder
@@ -39,6 +40,7 @@ def seed(ctx: SeedContext) -> None:
         frame = regions.package_zones(region).frame
         counties = frame[["county_code", "county_name"]].drop_duplicates()
         villager_holder = None
+        user_id = ctx.shared.get("users", {}).get("villager")
         made = 0
         for county_code, county_name in counties.itertuples(index=False):
             org_id = orgs.get(f"{county_name}两山合作社（演示）")
@@ -46,6 +48,9 @@ def seed(ctx: SeedContext) -> None:
                 continue
             coop = service.register_cooperative(s, org_id, region_id, str(county_code),
                                                 f"{county_name}两山合作社（演示）", SYSTEM)
+            # the money it pays lump sums and rents from, as a bank statement line recorded by the platform
+            ledger.payment_in(s, ledger.funds_of(s, org_id, name=f"{county_name}两山合作社（演示）"), 2_000_000_00,
+                              "演示资金（合成）", SYSTEM, key=f"demo-coop-funds-{county_code}")
             rights = service.available_rights(s, coop, limit=200)
             picked = [(r, p) for r, p in rights if p.kind in ("forest_land", "farmland")][::7][:len(PLAN)]
             contracts = []
@@ -61,19 +66,17 @@ def seed(ctx: SeedContext) -> None:
                                                  shared, SYSTEM, "入股与托管的山林，统一经营（合成数据）",
                                                  synthetic=True)
                 service.value_package(s, package)
+                if villager_holder is None and county_name == "遂昌县" and user_id is not None:
+                    villager_holder = service.get_contract(s, shared[0]).holder_id
+                    holder = s.get(Holder, villager_holder)
+                    if holder is not None:  # before the revenue, so the share lands in their own account
+                        registry.link_user(s, holder.id, user_id, SYSTEM)
+                        ctx.say(f"cooperatives: the demo villager stands for {holder.name}")
                 service.record_revenue(s, package, Decimal("128000.00"), date(2025, 12, 20), SYSTEM,
                                        "林下经济与碳汇收益（演示）", f"{county_name}两山合作社 舍入余额",
                                        idempotency_key=f"demo-{county_code}-2025")
-                if villager_holder is None and county_name == "遂昌县":
-                    villager_holder = service.get_contract(s, shared[0]).holder_id
             if leased:
                 service.create_package(s, coop, f"{county_code}-P2", f"{county_name}农旅用地资产包（演示）", leased,
                                        SYSTEM, "租赁与流转的耕地山林（合成数据）", synthetic=True)
             service.pay_rents(s, coop, 2025, SYSTEM)
-        user_id = ctx.shared.get("users", {}).get("villager")
-        if villager_holder is not None and user_id is not None:
-            holder = s.get(Holder, villager_holder)
-            if holder is not None:
-                registry.link_user(s, holder.id, user_id, SYSTEM)
-                ctx.say(f"cooperatives: the demo villager stands for {holder.name}")
         ctx.say(f"cooperatives: {made} intake contracts, packages valued and a year's revenue shared out")

@@ -29,6 +29,8 @@ from gep.errors import N_, Conflict, InputError, PermissionDenied, Word
 from gep.kit import events
 from gep.kit.audit import audit, now
 from gep.kit.principal import Principal
+from gep.ledger import service as ledger
+from gep.ledger.models import LedgerAccount
 from gep.registry import service as registry
 from gep.registry.models import Holder, Parcel, Right
 
@@ -263,18 +265,50 @@ def offer(session: Session, package: AssetPackage, to: str, by: Principal) -> As
 
 # -- money ----------------------------------------------------------------------------------------------------
 
+def holder_account(session: Session, holder: Holder) -> LedgerAccount:
+    """Where a holder's rents, lump sums and shares are paid in the ledger: their own funds (a villager with a
+    login sees them), from which the platform pays out to their bank."""
+    account = ledger.open_account(session, f"holder:{holder.id}:funds", holder.name, "liability", "funds",
+                                  user_id=holder.user_id, organisation_id=holder.organisation_id, no_overdraft=True)
+    if holder.user_id is not None and account.user_id is None:  # linked to a login after the first payment
+        account.user_id = holder.user_id
+    return account
+
+
+def cooperative_funds(session: Session, organisation_id: int) -> LedgerAccount:
+    """The cooperative's funds in the ledger, under its name."""
+    coop = session.get(Cooperative, organisation_id)
+    name = _org_name(session, coop) if coop is not None else ""
+    return ledger.funds_of(session, organisation_id, name=name)
+
+
 def _pay(session: Session, contract: IntakeContract, kind: str, period: str, amount: Decimal, on: date,
          revenue_id: int | None = None) -> Payment:
+    """A payment to a holder: a row of their statement and a transfer from the cooperative's funds in the ledger
+    (refused, with nothing recorded, if the cooperative does not hold the money)."""
     row = Payment(organisation_id=contract.organisation_id, contract_id=contract.id, holder_id=contract.holder_id,
                   kind=kind, period=period, revenue_id=revenue_id, amount_fen=rules.to_fen(amount), paid_on=on)
     session.add(row)
+    session.flush()
+    if row.amount_fen > 0:
+        holder = session.get(Holder, contract.holder_id)
+        assert holder is not None  # a contract's holder is a foreign key
+        ledger.post(session, [ledger.Move(cooperative_funds(session, contract.organisation_id).id,
+                                          holder_account(session, holder).id, row.amount_fen, f"coop_{kind}",
+                                          memo=f"contract {contract.id} {period}",
+                                          ref=("coop_payment", str(row.id)))], key=f"coop_payment:{row.id}")
     return row
 
 
 def record_revenue(session: Session, package: AssetPackage, amount: Decimal, received_on: date, by: Principal,
-                   source: str = "", residue_account: str = "", idempotency_key: str | None = None) -> Revenue:
+                   source: str = "", residue_account: str = "", idempotency_key: str | None = None,
+                   received_outside: bool = True) -> Revenue:
     """Record what a package earned and share it out at once by its contracts (see rules.distribute). The same
-    idempotency key twice records it once (a repeated click, a retried request)."""
+    idempotency key twice records it once (a repeated click, a retried request).
+
+    Money received outside the platform (a tenant's transfer to the cooperative's bank) enters the cooperative's
+    funds in the ledger first; a sale on the exchange (`received_outside=False`) has paid them already. The
+    shares leave them for the holders' accounts; the cooperative's own share and the rounding residue stay."""
     by.require(MANAGE)
     if idempotency_key:
         done = session.scalar(select(Revenue).where(Revenue.idempotency_key == idempotency_key))
@@ -292,6 +326,12 @@ def record_revenue(session: Session, package: AssetPackage, amount: Decimal, rec
                       retained_fen=rules.to_fen(d.retained), idempotency_key=idempotency_key, created_at=now())
     session.add(revenue)
     session.flush()
+    if received_outside and revenue.amount_fen > 0:
+        ledger.post(session, [ledger.Move(ledger.platform_account(session, "bank").id,
+                                          cooperative_funds(session, package.organisation_id).id, revenue.amount_fen,
+                                          "coop_revenue", memo=f"{package.code} {source}"[:300],
+                                          ref=("coop_revenue", str(revenue.id)))],
+                    key=f"coop_revenue:{revenue.id}", by=by)
     by_id = {c.id: c for c in cs}
     for p in d.payouts:
         _pay(session, by_id[p.contract_id], "share", f"revenue {revenue.id}", p.amount, received_on, revenue.id)

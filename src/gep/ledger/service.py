@@ -32,6 +32,8 @@ CODES = {  # why money moved: the words a statement shows (every domain posts wi
     "payment_in": N_("paid in"), "payment_out": N_("paid out"), "reversal": N_("reversal"),
     "deposit": N_("bidding deposit"), "price": N_("purchase price"), "proceeds": N_("sale proceeds"),
     "fee": N_("trading fee"), "forfeit": N_("forfeited deposit"), "refund": N_("refund"),
+    "coop_revenue": N_("a cooperative's revenue received"), "coop_share": N_("revenue share"),
+    "coop_rent": N_("rent"), "coop_lump_sum": N_("lump sum"),
 }
 
 PLATFORM_ACCOUNTS = {  # purpose: (name msgid, kind, no_overdraft)
