@@ -18,7 +18,9 @@ async function loadRecord() {
     lines(document.getElementById("c-lines"), c.lines);
     document.getElementById("c-digest").textContent = c.digest;
     document.getElementById("c-key").textContent = c.key_id;
-    document.getElementById("c-issued").textContent = when(c.issued_at);
+    // in the certificate's own time zone, as its trade and payment times are (not the browser's)
+    document.getElementById("c-issued").textContent =
+      new Date(c.issued_at).toLocaleString("sv-SE", {timeZone: "Asia/Shanghai"}) + " (UTC+8)";
     if (c.downloadable) {
       document.getElementById("c-downloads").hidden = false;
       document.getElementById("c-pdf").href = `/api/certificates/${serial}/pdf`;

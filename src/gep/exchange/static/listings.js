@@ -38,11 +38,13 @@ async function load(e) {
 async function loadMap() {
   const fc = await api("/api/exchange/listings/map");
   X.map = L.map("ex-map", {attributionControl: false});
-  try {  // the region's counties for context, where the caller may read them
+  let counties = null;
+  try {  // the region's counties for context (there is no base map offline), where the caller may read them
     const regions = await api("/api/regions");
     if (regions.length) {
       const outline = await api(`/api/regions/${regions[0].id}/map?level=county`);
-      L.geoJSON(outline, {style: {color: "#8aa597", weight: 1, fillOpacity: 0}, interactive: false}).addTo(X.map);
+      counties = L.geoJSON(outline, {style: {color: "#8aa597", weight: 1, fillColor: "#e8f1ec", fillOpacity: 0.6},
+        interactive: false}).addTo(X.map);
     }
   } catch (ex) { /* anonymous visitors see the listings alone */ }
   X.layer = L.geoJSON(fc, {pointToLayer: (f, latlng) => L.circleMarker(latlng, {radius: 7, color: "#2e7d5b", fillOpacity: 0.7}),
@@ -50,7 +52,9 @@ async function loadMap() {
       layer.bindTooltip(() => el("div", {}, el("strong", {}, f.properties.code), el("br"), f.properties.title, el("br"), `¥${yuanText(f.properties.price)} · ${stateName(f.properties.state)}`));
       layer.on("click", () => { window.location.href = `/exchange/listings/${f.properties.id}`; });
     }}).addTo(X.map);
-  if (fc.features.length) X.map.fitBounds(X.layer.getBounds(), {padding: [30, 30], maxZoom: 12}); else X.map.setView([28.2, 119.6], 8);
+  // the whole region with its listings on it: a single listing alone, zoomed in, would be a dot on grey
+  const bounds = counties ? counties.getBounds() : (fc.features.length ? X.layer.getBounds() : null);
+  if (bounds) X.map.fitBounds(bounds, {padding: [10, 10], maxZoom: 12}); else X.map.setView([28.2, 119.6], 8);
   new ResizeObserver(() => X.map.invalidateSize()).observe(document.getElementById("ex-map"));
 }
 
