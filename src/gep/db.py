@@ -18,7 +18,18 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, DateTime, Dialect, Engine, MetaData, TypeDecorator, create_engine, event, false
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Dialect,
+    Engine,
+    MetaData,
+    TypeDecorator,
+    create_engine,
+    event,
+    false,
+    or_,
+)
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, sessionmaker, with_loader_criteria
 
 from gep.errors import NotFound
@@ -145,6 +156,16 @@ class Scoped:
     def scope_public(cls) -> ColumnElement[bool]:
         """The rows anyone may see without logging in (none by default)."""
         return false()
+
+
+def own_rows(model: Any, caller: Caller) -> ColumnElement[bool]:
+    """Rows of the caller themselves or of their organisation (a model with `user_id` and `organisation_id`)."""
+    mine = []
+    if caller.user_id is not None:
+        mine.append(model.user_id == caller.user_id)
+    if caller.organisation_id is not None:
+        mine.append(model.organisation_id == caller.organisation_id)
+    return or_(*mine) if mine else false()
 
 
 def found(session: Session, model: type[T], key: object, template: str) -> T:

@@ -86,13 +86,7 @@ def match_demand(session: Session, demand: Demand) -> int:
     if demand.side == "buy":
         for listing in session.scalars(select(Listing).where(Listing.state.in_(MATCHABLE))
                                        .execution_options(skip_scope=True)):
-            fit = matching.fit(_wish(demand), _offer(listing))
-            if fit and _add(session, demand, fit, listing=listing):
-                made += 1
-                _tell(session, demand.created_by, N_("A listing fits your demand “{demand}”: {code}"),
-                      f"/exchange/listings/{listing.id}", demand=demand.title, code=listing.code)
-                _tell(session, listing.created_by, N_("A buyer's demand fits your listing {code}: “{demand}”"),
-                      "/exchange/demands", demand=demand.title, code=listing.code)
+            made += _pair_with_listing(session, demand, listing)
     others = session.scalars(select(Demand).where(Demand.status == "open", Demand.side != demand.side,
                                                   Demand.id != demand.id))
     for other in others:
@@ -112,14 +106,20 @@ def match_listing(session: Session, listing: Listing) -> int:
     """Match a newly announced listing with the open buyers' demands."""
     made = 0
     for demand in session.scalars(select(Demand).where(Demand.status == "open", Demand.side == "buy")):
-        fit = matching.fit(_wish(demand), _offer(listing))
-        if fit and _add(session, demand, fit, listing=listing):
-            made += 1
-            _tell(session, demand.created_by, N_("A listing fits your demand “{demand}”: {code}"),
-                  f"/exchange/listings/{listing.id}", demand=demand.title, code=listing.code)
-            _tell(session, listing.created_by, N_("A buyer's demand fits your listing {code}: “{demand}”"),
-                  "/exchange/demands", demand=demand.title, code=listing.code)
+        made += _pair_with_listing(session, demand, listing)
     return made
+
+
+def _pair_with_listing(session: Session, demand: Demand, listing: Listing) -> int:
+    """Record a buyer's demand and a listing as a match if they fit (once), and tell both sides; 1 if new."""
+    fit = matching.fit(_wish(demand), _offer(listing))
+    if not (fit and _add(session, demand, fit, listing=listing)):
+        return 0
+    _tell(session, demand.created_by, N_("A listing fits your demand “{demand}”: {code}"),
+          f"/exchange/listings/{listing.id}", demand=demand.title, code=listing.code)
+    _tell(session, listing.created_by, N_("A buyer's demand fits your listing {code}: “{demand}”"),
+          "/exchange/demands", demand=demand.title, code=listing.code)
+    return 1
 
 
 def _tell(session: Session, user_id: int | None, template: str, link: str, **params: object) -> None:

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
-from sqlalchemy import BigInteger, Boolean, ColumnElement, ForeignKey, Index, Integer, String, false, or_
+from sqlalchemy import BigInteger, Boolean, ColumnElement, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gep.db import Base, Caller, Scoped, UtcDateTime
+from gep.db import Base, Caller, Scoped, UtcDateTime, own_rows
 
 
 class LedgerAccount(Scoped, Base):
@@ -35,14 +35,7 @@ class LedgerAccount(Scoped, Base):
     @classmethod
     def scope(cls, caller: Caller) -> ColumnElement[bool] | None:
         """One's own accounts (and one's organisation's); the platform's to whoever may read them all."""
-        if caller.can(cls.read_all):
-            return None
-        mine = []
-        if caller.user_id is not None:
-            mine.append(cls.user_id == caller.user_id)
-        if caller.organisation_id is not None:
-            mine.append(cls.organisation_id == caller.organisation_id)
-        return or_(*mine) if mine else false()
+        return None if caller.can(cls.read_all) else own_rows(cls, caller)
 
 
 class LedgerTransfer(Base):

@@ -19,12 +19,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    false,
-    or_,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gep.db import Base, Caller, Scoped, UtcDateTime
+from gep.db import Base, Caller, Scoped, UtcDateTime, own_rows
 
 
 class Holder(Scoped, Base):
@@ -48,14 +46,7 @@ class Holder(Scoped, Base):
     @classmethod
     def scope(cls, caller: Caller) -> ColumnElement[bool] | None:
         """Registry staff see every holder; anyone else only themselves or their own organisation."""
-        if caller.can(cls.read_all):
-            return None
-        mine = []
-        if caller.user_id is not None:
-            mine.append(cls.user_id == caller.user_id)
-        if caller.organisation_id is not None:
-            mine.append(cls.organisation_id == caller.organisation_id)
-        return or_(*mine) if mine else false()
+        return None if caller.can(cls.read_all) else own_rows(cls, caller)
 
 
 class Parcel(Base):
