@@ -360,6 +360,10 @@ def test_drafts_are_the_sellers_and_public_listings_are_everyones(client: TestCl
                                                         "mode": "sealed", "start_price": "1"}, headers=h(client, user))
         assert r.status_code == 403
     assert client.post(f"/api/exchange/listings/{x['id']}/submit", headers=h(client, "e1")).status_code == 404
+    # under the public map: the region's counties (the tiny region has one), outline and name, no GEP values
+    counties = client.get("/api/exchange/map/counties").json()["features"]
+    assert len(counties) == 1 and set(counties[0]["properties"]) == {"code", "name"}
+    assert counties[0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
 
 
 def test_categories_are_data_an_administrator_edits(client: TestClient) -> None:

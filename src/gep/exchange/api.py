@@ -257,6 +257,11 @@ def listings_map(db: Db) -> dict[str, Any]:
     return queries.map_features(db)
 
 
+@router.get("/map/counties", summary="The region's county outlines, under the listings map (public)")
+def county_outlines(db: Db) -> dict[str, Any]:
+    return queries.county_outlines(db)
+
+
 @router.post("/listings", status_code=201, summary="Create a draft listing (of a right you hold, or of units)")
 def create_listing(body: ListingRequest, db: Db, caller: Trader) -> dict[str, Any]:
     shape = _shape(body.geometry)

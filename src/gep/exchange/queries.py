@@ -4,6 +4,7 @@ Amounts leave as strings of yuan."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -16,6 +17,7 @@ from gep.kit.principal import Principal
 from gep.ledger import rules as ledger_rules
 from gep.ledger import service as ledger
 from gep.ledger.models import LedgerAccount
+from gep.regions import service as regions
 
 HIDDEN_WHILE_BIDDING = ("sealed", "multi_unit", "negotiated")
 
@@ -188,3 +190,13 @@ def map_features(session: Session, states: tuple[str, ...] = ("announced", "bidd
                                      "category_zh": c.name_zh if c else "", "category_en": c.name_en if c else "",
                                      "price": yuan(x.current_price_fen or x.start_price_fen)}})
     return {"type": "FeatureCollection", "features": feats}
+
+
+def county_outlines(session: Session) -> dict[str, Any]:
+    """The counties of the platform's (first) region under the public listings map, which has no base map
+    offline: public boundaries with their codes and names, none of the accounts' values."""
+    found = regions.list_regions(session)
+    counties = regions.zones(session, found[0].id, "county") if found else []
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": json.loads(z.geometry), "properties": {"code": z.code, "name": z.name}}
+        for z in counties if z.geometry]}

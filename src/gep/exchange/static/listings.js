@@ -39,14 +39,13 @@ async function loadMap() {
   const fc = await api("/api/exchange/listings/map");
   X.map = L.map("ex-map", {attributionControl: false});
   let counties = null;
-  try {  // the region's counties for context (there is no base map offline), where the caller may read them
-    const regions = await api("/api/regions");
-    if (regions.length) {
-      const outline = await api(`/api/regions/${regions[0].id}/map?level=county`);
+  try {  // the region's counties for context: there is no base map offline
+    const outline = await api("/api/exchange/map/counties");
+    if (outline.features.length) {
       counties = L.geoJSON(outline, {style: {color: "#8aa597", weight: 1, fillColor: "#e8f1ec", fillOpacity: 0.6},
         interactive: false}).addTo(X.map);
     }
-  } catch (ex) { /* anonymous visitors see the listings alone */ }
+  } catch (ex) { /* the listings alone */ }
   X.layer = L.geoJSON(fc, {pointToLayer: (f, latlng) => L.circleMarker(latlng, {radius: 7, color: "#2e7d5b", fillOpacity: 0.7}),
     onEachFeature: (f, layer) => {
       layer.bindTooltip(() => el("div", {}, el("strong", {}, f.properties.code), el("br"), f.properties.title, el("br"), `¥${yuanText(f.properties.price)} · ${stateName(f.properties.state)}`));
