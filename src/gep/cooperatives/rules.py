@@ -15,6 +15,8 @@ from datetime import date
 from decimal import ROUND_DOWN, Decimal, InvalidOperation, localcontext
 
 from gep.errors import N_, InputError, Word
+from gep.ledger.rules import to_fen  # noqa: F401  (the platform's one conversion of money, used here as rules.to_fen)
+from gep.ledger.rules import to_yuan as from_fen  # noqa: F401
 
 FEN = Decimal("0.01")
 INTAKE_MODES = {"lease": N_("lease"), "transfer": N_("transfer of management"), "trusteeship": N_("trusteeship"),
@@ -39,14 +41,6 @@ def yuan(value: object, what: str = N_("the amount")) -> Decimal:
     if amount != amount.quantize(FEN):
         raise InputError(N_("{what} has more than two decimals (fen): {value}"), what=Word(what), value=str(value))
     return amount.quantize(FEN)
-
-
-def to_fen(amount: Decimal) -> int:
-    return int((amount * 100).to_integral_value())
-
-
-def from_fen(fen: int) -> Decimal:
-    return (Decimal(fen) / 100).quantize(FEN)
 
 
 @dataclass(frozen=True)
