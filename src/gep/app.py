@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 import gep
-from gep import auth, certificates, cooperatives, exchange, ledger, regions, registry
+from gep import auth, carbon, certificates, cooperatives, discharge, exchange, ledger, regions, registry
 from gep.db import default_url, make_engine, session_factory
 from gep.kit.domain import Domain
 from gep.kit.platform import Platform
@@ -39,6 +39,8 @@ DOMAINS: tuple[Domain, ...] = (
     registry.domain,
     cooperatives.domain,
     exchange.domain,
+    discharge.domain,
+    carbon.domain,
 )
 
 

@@ -140,15 +140,19 @@ def region_import(path: Path, database_url: DbUrl = None) -> None:
 
 def seed_demo(url: str, workdir: Path, region_dir: Path, accounts_dirs: list[Path]) -> dict[str, tuple[str, str]]:
     """Migrate the demo database and let every domain seed it, in the order of the domain list."""
-    from gep.app import DOMAINS, build_platform
+    from gep.app import DOMAINS, Settings, build_platform, services
     from gep.db import make_engine, session_factory
     from gep.kit.domain import SeedContext
+    from gep.kit.worker import Worker
     from gep.migrations import upgrade
 
     upgrade(url)
     engine = make_engine(url)
-    ctx = SeedContext(session_factory(engine), workdir, region_dir, accounts_dirs, data_dir=workdir / "data",
-                      roles=frozenset(build_platform(DOMAINS).roles),
+    factory = session_factory(engine)
+    platform = build_platform(DOMAINS)
+    worker = Worker(platform, factory, services(Settings(database_url=url, data_dir=workdir / "data")))
+    ctx = SeedContext(factory, workdir, region_dir, accounts_dirs, data_dir=workdir / "data",
+                      roles=frozenset(platform.roles), drain=worker.drain,
                       say=lambda text: console.print(f"  {escape(text)}", highlight=False))
     try:
         for domain in DOMAINS:
@@ -263,6 +267,51 @@ def certificate_public_key(data_dir: DataDir = None) -> None:
     print(keys.signer(keys.key_path(_data_dir(data_dir))).public_pem, end="")
 
 
+carbon_app = typer.Typer(help="Forest carbon: estimates by a methodology, without the database.")
+
+
+@carbon_app.command("estimate")
+def carbon_estimate(
+    stands: Annotated[Path, typer.Argument(help="a GeoPackage (or any vector file) of stands: species, "
+                                                "project_start, project_end (m³/ha; culms/ha for bamboo), optional "
+                                                "baseline_start, baseline_end, area_ha, id")],
+    method: Annotated[str, typer.Option("--method", help="a carbon methodology id")] = "bef-provincial-2011",
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
+) -> None:
+    """Estimate each stand's removals (t CO₂e) and the total by a methodology; touches no database. A stand
+    without area_ha takes it from its geometry (in a projected CRS)."""
+    import json as json_module
+
+    from gep.carbon import stands as stand_file
+    from gep.carbon.methodology import estimate, issuable, load
+
+    try:
+        m = load(method)
+        rows = stand_file.read(stands)
+        results = [estimate(r, m) for r in rows]
+    except (OSError, GepError) as exc:
+        _fail(exc)
+        return
+    total = sum(e.removals_tco2 for e in results)
+    if as_json:
+        print(json_module.dumps({"methodology": m.id, "stands": [e.as_dict() for e in results], "total_tco2": total,
+                                 "issuable_t": issuable(results), "unverified": m.unverified()}, ensure_ascii=False))
+        return
+    table = Table(title=f"{m.name_zh} / {m.name_en} ({m.id} v{m.version})")
+    for col in ("stand", "species", "area ha", "baseline tCO2e", "project tCO2e", "removals tCO2e"):
+        table.add_column(col, justify="left" if col in ("stand", "species") else "right")
+    for e in results:
+        table.add_row(e.stand, e.species, f"{e.area_ha:,.2f}", f"{e.baseline_tco2:,.2f}", f"{e.project_tco2:,.2f}",
+                      f"{e.removals_tco2:,.2f}")
+    table.add_row("total", "", f"{sum(e.area_ha for e in results):,.2f}", "", "", f"{total:,.2f}")
+    console.print(table)
+    console.print(f"issuable: {issuable(results):,} t CO₂e (whole tonnes)")
+    unverified = m.unverified()
+    if unverified:
+        console.print(f"[yellow]unverified parameters ({len(unverified)}): {', '.join(unverified[:8])}"
+                      f"{' …' if len(unverified) > 8 else ''}[/yellow]", highlight=False)
+
+
 def _both(msgid: str) -> str:
     """A message in Chinese and in English (commands have no page language)."""
     from gep.app import build_platform
@@ -280,3 +329,4 @@ def install(app: typer.Typer) -> None:
     app.add_typer(region_app, name="region")
     app.add_typer(i18n_app, name="i18n")
     app.add_typer(certificate_app, name="certificate")
+    app.add_typer(carbon_app, name="carbon")

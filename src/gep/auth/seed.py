@@ -16,7 +16,9 @@ from gep.kit.principal import SYSTEM
 COUNTIES = ["莲都区", "青田县", "缙云县", "遂昌县", "松阳县", "云和县", "庆元县", "景宁畲族自治县", "龙泉市"]
 ORGANISATIONS = [("丽水市生态环境局（演示）", "government"), ("遂昌县两山合作社（演示）", "cooperative"),
                  ("丽水农商银行（演示）", "bank"), ("丽水某光伏企业（演示）", "enterprise"),
-                 ("丽水市公共资源交易中心（演示）", "government"), ("丽水某文旅企业（演示）", "enterprise")] + [
+                 ("丽水市公共资源交易中心（演示）", "government"), ("丽水某文旅企业（演示）", "enterprise"),
+                 ("丽水市林业局（演示）", "government"), ("浙江某碳汇核证机构（演示）", "enterprise"),
+                 ("丽水某化工企业（演示）", "enterprise")] + [
     (f"{county}两山合作社（演示）", "cooperative") for county in COUNTIES if county != "遂昌县"]
 USERS = [("admin", "admin", "演示管理员", 0, "everything"),
          ("analyst", "analyst", "演示核算员", 0, "accounting runs, region import"),
@@ -27,7 +29,11 @@ USERS = [("admin", "admin", "演示管理员", 0, "everything"),
          ("viewer", "viewer", "演示访客", 0, "reading"),
          ("officer", "exchange_officer", "演示交易审核员", 4, "the exchange's review queue and announcements"),
          ("finance", "finance_clerk", "演示财务", 4, "payments in and out, the balance sheet"),
-         ("enterprise2", "enterprise_user", "演示文旅企业用户", 5, "a second bidder on the exchange")]
+         ("enterprise2", "enterprise_user", "演示文旅企业用户", 5, "a second bidder on the exchange"),
+         ("forester", "carbon_officer", "演示林业局碳汇专员", 6, "the carbon registry's issuance"),
+         ("verifier", "verifier", "演示核证员", 7, "verifying carbon monitoring reports"),
+         ("factory", "enterprise_user", "演示化工企业用户", 8, "an enterprise's discharge card (over 80 % of its COD)"),
+         ("envofficer", "env_officer", "演示生态环境局专员", 0, "discharge permits, reserves and auctions")]
 
 
 def seed(ctx: SeedContext) -> None:

@@ -59,6 +59,7 @@ def _follow(session: Session, listing: Listing, by: Principal | None) -> None:
     listing.updated_at = now()
     if listing.state == "defaulted" and before != "defaulted":
         listings.unlock(session, listing, by)
+    if listing.state in rules.FINAL and before not in rules.FINAL:
         listings.ended(session, listing)
 
 
@@ -119,6 +120,8 @@ def settle(session: Session, deal_id: int, by: Principal, signer: Signer) -> Dea
           fee_fen=deal.fee_fen)
     events.record(session, SETTLED, actor_id=by.user_id, listing=listing.code, deal_id=deal.id,
                   package_id=listing.package_id, seller_org_id=listing.seller_org_id, total_fen=deal.total_fen,
+                  units_ref=listing.units_ref, quantity=listings.units_of(listing, deal),
+                  buyer_org_id=reg.bidder_org_id, buyer_user_id=reg.bidder_user_id, buyer_name=reg.bidder_name,
                   fee_fen=deal.fee_fen, settled_on=deal.settled_at.date().isoformat())
     transfer_title(session, listing, deal, reg, by)
     certify(session, listing, deal, reg, signer, by)

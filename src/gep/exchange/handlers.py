@@ -1,5 +1,6 @@
-"""What the exchange does after other domains' events: a cooperative's package offered to the market arrives as
-a draft listing of the cooperative's, to complete with its terms and submit."""
+"""What the exchange does after other domains' events: a cooperative's package offered to the market, or units
+set aside by a registry of units (forest carbon, discharge quota), arrive as a draft listing of the seller's, to
+complete with its terms and submit."""
 
 from __future__ import annotations
 
@@ -42,4 +43,28 @@ def package_offered(session: Session, event: Event) -> None:
                                               "terms and submit it"), package=listing.title)
 
 
-HANDLERS = (EventHandler(PACKAGE_OFFERED, package_offered, name="exchange.package_offered"),)
+UNITS_OFFERED = ("carbon.units_offered", "discharge.quota_offered")
+
+
+def units_offered(session: Session, event: Event) -> None:
+    """Units set aside for the exchange become a draft multi-unit listing of their quantity (once per offer)."""
+    p = event.payload
+    ref = str(p["units_ref"])
+    if session.scalar(select(Listing.id).where(Listing.units_ref == ref).execution_options(skip_scope=True)):
+        return  # delivered twice
+    offer = listings.Offer(
+        category_code=str(p["category_code"]), title=str(p.get("title") or ref)[:200], mode="multi_unit",
+        quantity=int(p["quantity"]), unit=str(p.get("unit") or ""), description=str(p.get("description") or ""),
+        start_price_fen=int(p.get("start_price_fen") or 0), region_id=p.get("region_id"),
+        county_code=str(p.get("county_code") or ""), geojson=p.get("geojson"), units_ref=ref,
+        term_years=p.get("term_years"))
+    listing = listings.create(session, offer, SYSTEM, seller_org_id=int(p["seller_org_id"]),
+                              seller_name=str(p.get("seller_name") or ""), synthetic=bool(p.get("synthetic")))
+    listing.created_by = event.actor_id
+    listings.tell_seller(session, listing, N_("{quantity} {unit} are on the exchange as draft listing {code}: set "
+                                              "the price and submit it"), quantity=listing.quantity,
+                         unit=listing.unit)
+
+
+HANDLERS = (EventHandler(PACKAGE_OFFERED, package_offered, name="exchange.package_offered"),
+            *(EventHandler(kind, units_offered, name=f"exchange.{kind}") for kind in UNITS_OFFERED))

@@ -54,6 +54,7 @@ class Offer:
     geojson: dict[str, Any] | None = None
     gep_basis: dict[str, Any] = field(default_factory=dict)
     package_id: int | None = None
+    units_ref: str = ""  # units set aside by another domain (carbon units, discharge quota): the quantity is fixed
 
 
 EDITABLE = ("title", "description", "mode", "start_price_fen", "increment_fen", "reserve_fen", "quantity", "unit",
@@ -126,7 +127,8 @@ def create(session: Session, offer: Offer, by: Principal, seller_org_id: int | N
         code=f"pending-{at.timestamp()}-{by.user_id}", category_code=category.code, title=offer.title,
         description=offer.description, seller_org_id=org, seller_user_id=user,
         seller_name=seller_name or by.party_name, seller_account_id=account.id, right_id=offer.right_id,
-        package_id=offer.package_id, lock_id="", region_id=offer.region_id, county_code=offer.county_code,
+        package_id=offer.package_id, units_ref=offer.units_ref, lock_id="", region_id=offer.region_id,
+        county_code=offer.county_code,
         geojson=offer.geojson, lon=lon, lat=lat, area_mu=offer.area_mu, term_years=offer.term_years, mode=offer.mode,
         quantity=offer.quantity, unit=offer.unit or category.unit, start_price_fen=offer.start_price_fen,
         increment_fen=offer.increment_fen, reserve_fen=offer.reserve_fen, deposit_fen=0, max_bids=offer.max_bids,
@@ -161,6 +163,9 @@ def update(session: Session, listing_id: int, changes: dict[str, Any], by: Princ
         _check_term(category, changes["term_years"])
     if changes.get("mode") == "multi_unit" and listing.right_id is not None:
         raise InputError(N_("a registered right is sold whole, not in units"))
+    if listing.units_ref and "quantity" in changes and changes["quantity"] != listing.quantity:
+        raise InputError(N_("the {quantity} units set aside for this listing are what it sells; withdraw it and "
+                            "offer again to sell another quantity"), quantity=listing.quantity)
     for k, v in changes.items():
         setattr(listing, k, v)
     _price_deposit(listing, category)
@@ -298,9 +303,19 @@ def unlock(session: Session, listing: Listing, by: Principal | None) -> None:
 
 
 def ended(session: Session, listing: Listing) -> None:
-    """Tell other domains a listing ended without a trade (a cooperative's package may be offered again)."""
-    if listing.package_id is not None:
+    """Tell other domains a listing ended: a cooperative's package that did not sell may be offered again; units
+    set aside that were not sold go back to their seller (`sold` counts the units of deals that were paid)."""
+    if listing.package_id is not None and listing.state != "certificate_issued":
         events.record(session, ENDED, package_id=listing.package_id, listing=listing.code, state=listing.state)
+    if listing.units_ref:
+        sold = sum(units_of(listing, d) for d in store.deals_of(session, listing.id) if d.settled_at is not None)
+        events.record(session, ENDED, units_ref=listing.units_ref, listing=listing.code, state=listing.state,
+                      sold=sold)
+
+
+def units_of(listing: Listing, deal: Any) -> int:
+    """How many of the listing's units a deal buys (a multi-unit deal its share; otherwise the whole lot)."""
+    return int(deal.quantity) if listing.mode == "multi_unit" else int(listing.quantity)
 
 
 def tell_seller(session: Session, listing: Listing, template: str, **params: Any) -> None:

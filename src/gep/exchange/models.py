@@ -79,6 +79,7 @@ class Listing(Scoped, Base):
     seller_account_id: Mapped[int] = mapped_column(ForeignKey("ledger_account.id"))
     right_id: Mapped[int | None] = mapped_column(ForeignKey("registry_right.id"), nullable=True)
     package_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # a cooperative's package (by event)
+    units_ref: Mapped[str] = mapped_column(String(60), default="", server_default="")  # units another domain escrows
     lock_id: Mapped[str] = mapped_column(String(40), default="")  # the registry's trade lock on the right
     region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), nullable=True)
     county_code: Mapped[str] = mapped_column(String(40), default="")

@@ -1,13 +1,16 @@
 """Demo seeding: the categories; money paid in for the demo's participants; and listings in several categories
-and modes — an ascending auction open when the demo starts, a sealed bid waiting for review, carbon credits
-announced, a regulating-service purchase (the 缙云 pattern) and a discharge-rights auction finished with their
-certificates, an auction that failed — and trade demands with their matches. All synthetic, and labelled so;
-finished trades are played through the same use cases a person would use, at seeding time."""
+and modes — an ascending auction open when the demo starts, a sealed bid waiting for review, a regulating-service
+purchase (the 缙云 pattern) finished with its certificate, an auction that failed — and trade demands with their
+matches. It also leaves the seeding of later domains a way to sell units they set aside (`play_units`: carbon
+units, discharge quota) through the same use cases. All synthetic, and labelled so; finished trades are played
+through the same use cases a person would use, at seeding time."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import shapely
 from sqlalchemy import func, select
@@ -59,6 +62,7 @@ def seed(ctx: SeedContext) -> None:
     if "users" not in ctx.shared:
         return
     signer = keys.signer(keys.key_path(ctx.data_dir or ctx.workdir / "data"))
+    ctx.shared["exchange.play_units"] = lambda plan: play_units(ctx, signer, plan)
     with unit_of_work(ctx.factory) as s:
         added = categories.seed(s)
         ctx.say(f"exchange: {added} product categories")
@@ -68,7 +72,6 @@ def seed(ctx: SeedContext) -> None:
         suichang = "遂昌县两山合作社（演示）"
         coop, pv, tourism = _as(ctx, "coop", suichang), _as(ctx, "enterprise", "丽水某光伏企业（演示）"), \
             _as(ctx, "enterprise2", "丽水某文旅企业（演示）")
-        government = _as(ctx, "admin", "丽水市生态环境局（演示）")
         officer = _as(ctx, "officer", "丽水市公共资源交易中心（演示）")
         for who, amount in ((pv, 800 * WAN), (tourism, 300 * WAN), (coop, 20 * WAN)):
             ledger.payment_in(s, ledger.funds_of_caller(s, who), amount, f"{DEMO} 银行入账", SYSTEM,
@@ -77,7 +80,6 @@ def seed(ctx: SeedContext) -> None:
         lian_du = Principal(None, lian_du_name, "demo", ctx.shared["organisations"].get(lian_du_name),
                             frozenset({ALL}), "system", party=lian_du_name)
         made = [_open_auction(s, lian_du, pv, tourism, officer), _gep_purchase(s, ctx, coop, pv, officer, signer),
-                _discharge(s, government, pv, tourism, coop, officer, signer), _carbon(s, coop, officer),
                 _sealed_waiting(s, coop), _failed(s, coop, officer)]
         _demands(s, pv, tourism, coop)
         ctx.say(f"exchange: {sum(1 for m in made if m)} listings (an auction open now, two finished trades with "
@@ -153,39 +155,6 @@ def _gep_purchase(s: Session, ctx: SeedContext, coop: Principal, pv: Principal, 
     return True
 
 
-def _discharge(s: Session, government: Principal, pv: Principal, tourism: Principal, coop: Principal,
-               officer: Principal, signer: keys.Signer) -> bool:
-    """A discharge-rights auction by the Zhejiang rule (top 70 % of bidders win at their own price), finished."""
-    listing = _listing(s, listings.Offer(
-        "discharge", f"化学需氧量排污权 10 吨（{DEMO}）", "multi_unit", start_price_fen=4_000_00, quantity=10, unit="t",
-        description="单轮竞价，每个竞买人10次报价机会，取出价人前70%（四舍五入）为竞得人，按各自最终报价成交。" + DEMO),
-        government, officer)
-    _backdate_open(s, listing, opened_hours_ago=2, closes_in_hours=1)
-    for who, bids in ((pv, ((4_100_00, 6), (4_350_00, 6))), (tourism, ((4_200_00, 5),)), (coop, ((4_150_00, 4),))):
-        bidding.register(s, listing.id, who)
-        for i, (price, qty) in enumerate(bids):
-            bidding.place_bid(s, listing.id, price, qty, who, key=f"demo-cod-{who.username}-{i}")
-    listing.closes_at = now() - timedelta(seconds=1)
-    bidding.close(s, listing.id, SYSTEM)
-    bidders = {store.bidder_key(who): who for who in (pv, tourism, coop)}
-    for deal in store.deals_of(s, listing.id):
-        reg = s.get(Registration, deal.registration_id)
-        assert reg is not None
-        buyer = bidders[reg.bidder_key]
-        deals.sign(s, deal.id, buyer)
-        deals.settle(s, deal.id, buyer, signer)
-    return True
-
-
-def _carbon(s: Session, coop: Principal, officer: Principal) -> bool:
-    """Forest carbon credits announced: bidding opens when the notice period ends."""
-    _listing(s, listings.Offer("forest_carbon", f"林业碳汇 2,000 tCO2e（{DEMO}）", "multi_unit", start_price_fen=45_00,
-                               quantity=2000, unit="tCO2e",
-                               description="合作社统一经营山林产生的林业碳汇量，单轮多单位竞价。" + DEMO),
-             coop, officer)
-    return True
-
-
 def _sealed_waiting(s: Session, coop: Principal) -> bool:
     """Sand and gravel by sealed bid, submitted and waiting for the officer's review."""
     listing = listings.create(s, listings.Offer("sand_gravel", f"河道疏浚砂石 5,000 m³（{DEMO}）", "sealed",
@@ -214,3 +183,63 @@ def _demands(s: Session, pv: Principal, tourism: Principal, coop: Principal) -> 
                                       budget_fen=50 * WAN, term_years=15, description=DEMO), tourism, synthetic=True)
     demands.publish(s, demands.Wanted("sell", f"出租闲置农房 8 处（{DEMO}）", "idle_house", budget_fen=40 * WAN,
                                       term_years=20, description=DEMO), coop, synthetic=True)
+
+
+@dataclass(frozen=True)
+class UnitsPlan:
+    """How the demo sells units another domain set aside (its `units_ref`): one multi-unit auction, or one
+    negotiated sale, with these bidders (organisation id, name, price per unit in fen, quantity)."""
+
+    units_ref: str
+    start_price_fen: int
+    bids: list[tuple[int, str, int, int]]
+    mode: str = "multi_unit"
+    funds_fen: int = 0  # paid in for each bidder first
+
+
+def play_units(ctx: SeedContext, signer: keys.Signer, plan: Any) -> int:
+    """Sell set-aside units at seeding time: the offer's event makes the draft listing (drained here), which
+    is priced, submitted, approved, announced, bid on, closed, signed and paid; the settlement's events deliver
+    the units (drained again). `plan` is a UnitsPlan or a dict of its fields. Returns the number of trades."""
+    plan = plan if isinstance(plan, UnitsPlan) else UnitsPlan(**plan)
+    ctx.drain()
+    officer = _as(ctx, "officer", "丽水市公共资源交易中心（演示）")
+    with unit_of_work(ctx.factory) as s:
+        listing = s.scalar(select(Listing).where(Listing.units_ref == plan.units_ref))
+        if listing is None:
+            raise InputError("no draft listing for {ref}", ref=plan.units_ref)
+        assert listing.seller_org_id is not None
+        seller = Principal(None, listing.seller_name, "demo", listing.seller_org_id, frozenset({ALL}), "system",
+                           party=listing.seller_name)
+        listings.update(s, listing.id, {"mode": plan.mode, "start_price_fen": plan.start_price_fen}, seller)
+        listing.synthetic = True
+        listings.submit(s, listing.id, seller)
+        listings.review(s, listing.id, True, "", officer)
+        listings.announce(s, listing.id, officer)
+        _backdate_open(s, listing, opened_hours_ago=2, closes_in_hours=1)
+        buyers = {}
+        for i, (org_id, name, price, qty) in enumerate(plan.bids):
+            who = Principal(None, name, "demo", org_id, frozenset({ALL}), "system", party=name)
+            buyers[store.bidder_key(who)] = who
+            if plan.funds_fen:
+                ledger.payment_in(s, ledger.funds_of_caller(s, who), plan.funds_fen, f"{DEMO} 银行入账", SYSTEM,
+                                  key=f"demo-funds:{plan.units_ref}:{org_id}")
+            bidding.register(s, listing.id, who)
+            bid, _replay = bidding.place_bid(s, listing.id, price, qty if plan.mode == "multi_unit" else 1, who,
+                                    key=f"demo:{plan.units_ref}:{i}")
+            if plan.mode == "negotiated":
+                bidding.accept_offer(s, listing.id, bid.id, seller)
+                break
+        if plan.mode == "multi_unit":
+            listing.closes_at = now() - timedelta(seconds=1)
+            bidding.close(s, listing.id, SYSTEM)
+        trades = 0
+        for deal in store.deals_of(s, listing.id):
+            reg = s.get(Registration, deal.registration_id)
+            assert reg is not None
+            buyer = buyers[reg.bidder_key]
+            deals.sign(s, deal.id, buyer)
+            deals.settle(s, deal.id, buyer, signer)
+            trades += 1
+    ctx.drain()
+    return trades

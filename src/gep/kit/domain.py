@@ -75,6 +75,9 @@ class SeedContext:
     logins: dict[str, tuple[str, str]] = field(default_factory=dict)  # username -> (password, what it shows)
     shared: dict[str, Any] = field(default_factory=dict)  # what one domain's seeding leaves for the next ones
     say: Callable[[str], None] = print
+    # run what is due now (event deliveries, timers), as the worker would: a domain's seeding that plays a flow
+    # through other domains' events waits for them with it
+    drain: Callable[[], int] = lambda: 0
 
 
 class Authenticator(Protocol):

@@ -34,6 +34,7 @@ CODES = {  # why money moved: the words a statement shows (every domain posts wi
     "fee": N_("trading fee"), "forfeit": N_("forfeited deposit"), "refund": N_("refund"),
     "coop_revenue": N_("a cooperative's revenue received"), "coop_share": N_("revenue share"),
     "coop_rent": N_("rent"), "coop_lump_sum": N_("lump sum"),
+    "discharge_fee": N_("paid-use fee for discharge rights"), "discharge_buyback": N_("discharge rights bought back"),
 }
 
 PLATFORM_ACCOUNTS = {  # purpose: (name msgid, kind, no_overdraft)

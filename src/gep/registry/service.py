@@ -470,6 +470,12 @@ def get_parcel(session: Session, parcel_id: int) -> Parcel:
     return found(session, Parcel, parcel_id, N_("parcel {id} does not exist"))
 
 
+def parcel_by_code(session: Session, region_id: int, code: str) -> Parcel | None:
+    """An active parcel of the region by its code (None when there is none)."""
+    return session.scalar(select(Parcel).where(Parcel.region_id == region_id, Parcel.code == code,
+                                               Parcel.active.is_(True)))
+
+
 def parcels_by_id(session: Session, ids: Iterable[int]) -> list[Parcel]:
     wanted = list(ids)
     return list(session.scalars(select(Parcel).where(Parcel.id.in_(wanted)))) if wanted else []

@@ -1,0 +1,37 @@
+"""The carbon registry's pages: the public registry (projects on the map, issuances, retirements and their
+search), a project's page (stands, monitoring reports, verification, issuance, unit moves) and a holder's units
+(transfer, offer on the exchange, retire)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from gep.carbon import rules, service
+from gep.kit.principal import Principal
+from gep.kit.web.deps import Caller, Id, MaybeCaller
+from gep.kit.web.pages import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _config(caller: Principal | None, **more: Any) -> dict[str, Any]:
+    return {"types": rules.PROJECT_TYPES, "purposes": rules.PURPOSES, "period_states": rules.PERIOD_STATES,
+            "can_develop": bool(caller and caller.can(service.DEVELOP)), "logged_in": caller is not None, **more}
+
+
+@router.get("/carbon", response_class=HTMLResponse)
+def registry_page(request: Request, caller: MaybeCaller) -> Response:
+    return render(request, "carbon/registry.html.j2", caller, config=_config(caller))
+
+
+@router.get("/carbon/projects/{project_id}", response_class=HTMLResponse)
+def project_page(project_id: Id, request: Request, caller: MaybeCaller) -> Response:
+    return render(request, "carbon/project.html.j2", caller, config=_config(caller, project_id=project_id))
+
+
+@router.get("/carbon/my", response_class=HTMLResponse)
+def my_page(request: Request, caller: Caller) -> Response:
+    return render(request, "carbon/my.html.j2", caller, config=_config(caller, organisation_id=caller.organisation_id))

@@ -1,0 +1,258 @@
+"""Forest carbon and discharge quota in a real browser, on the seeded demo.
+
+Carbon: the forestry officer issues a verified monitoring report's units; the cooperative sets 300 t aside for
+the exchange, and (played through the exchange's use cases, like the demo does) two enterprises win them in a
+multi-unit auction; the photovoltaic company sees its units, retires some for an event, and anyone finds the
+retirement on the public registry by its serial number. Discharge: the chemical plant's card shows the 80 %
+alert; it imports a bad file (each problem named), then a good one that takes it over 100 %; the bureau's
+overview lists it first. Screenshots at desk and phone width on the way."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from browser_kit import DESK, collect_js_errors, horizontal_overflow, log_in, require_browser, serve, shots
+from conftest import DEMO_PASSWORD, Demo
+
+require_browser()
+
+from playwright.sync_api import Page, expect  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def served(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """The demo's database copy, with a second monitoring report of the forest management project verified
+    and waiting for issuance; served with its worker."""
+    from gep.app import Settings, create_app
+    from gep.carbon import service as carbon
+    from gep.carbon.models import CarbonProject
+    from gep.db import make_engine, session_factory, unit_of_work
+    from gep.kit.principal import ALL, Principal
+
+    tmp = tmp_path_factory.mktemp("units-browser")
+    url = demo.copy_database(tmp / "gep.db")
+    (tmp / "data").mkdir()
+    shutil.copytree(demo.workdir / "data" / "keys", tmp / "data" / "keys")
+    factory = session_factory(make_engine(url))
+    with unit_of_work(factory) as s:
+        project = s.scalar(select(CarbonProject).where(CarbonProject.type == "forest_management"))
+        assert project is not None
+        dev = Principal(None, project.developer_name, "demo", project.developer_org_id, frozenset({ALL}), "system",
+                        party=project.developer_name)
+        stands = carbon.stands_of(s, project.id)
+        period = carbon.report_period(s, project.id, date(2024, 1, 1), date(2024, 12, 31), [
+            {"parcel_code": st.parcel_code, "baseline_start": 80, "baseline_end": 81, "project_start": 80,
+             "project_end": 84} for st in stands], dev)
+        carbon.submit_period(s, period.id, dev)
+        from gep.auth.models import Organisation
+
+        org = s.scalar(select(Organisation.id).where(Organisation.name == "浙江某碳汇核证机构（演示）"))
+        verifier = Principal(None, "浙江某碳汇核证机构（演示）", "demo", org, frozenset({ALL}), "system")
+        carbon.verify_period(s, period.id, True, None, "浏览器测试：核证通过", verifier)
+    with serve(create_app(Settings(database_url=url, data_dir=tmp / "data"))) as base:
+        yield base, url
+
+
+def person(browser: Any, base: str, username: str, target: str) -> Page:
+    context = browser.new_context(viewport=DESK)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.on("dialog", lambda d: d.accept())
+    log_in(page, base, username, DEMO_PASSWORD, target=target)
+    return page
+
+
+def sell_through_the_exchange(url: str, units_ref: str) -> None:
+    """What the exchange's people do (their pages have their own browser test): price, review, announce, two
+    bids, close, sign and pay — through the same use cases, on the served database."""
+    from gep.certificates import keys
+    from gep.db import make_engine, session_factory, unit_of_work
+    from gep.exchange import bidding, deals, listings, store
+    from gep.exchange.models import Listing, Registration
+    from gep.kit.audit import now
+    from gep.kit.principal import ALL, SYSTEM, Principal
+
+    factory = session_factory(make_engine(url))
+
+    def who(name: str, org: int | None) -> Principal:
+        return Principal(None, name, "demo", org, frozenset({ALL}), "system", party=name)
+
+    with unit_of_work(factory) as s:
+        from gep.auth.models import Organisation
+
+        orgs = {o.name: o.id for o in s.scalars(select(Organisation))}
+        listing = s.scalar(select(Listing).where(Listing.units_ref == units_ref))
+        assert listing is not None and listing.state == "draft"
+        seller = who(listing.seller_name, listing.seller_org_id)
+        officer = who("丽水市公共资源交易中心（演示）", orgs["丽水市公共资源交易中心（演示）"])
+        listings.update(s, listing.id, {"start_price_fen": 5000, "max_bids": 3}, seller)
+        listings.submit(s, listing.id, seller)
+        listings.review(s, listing.id, True, "", officer)
+        listings.announce(s, listing.id, officer)
+        listing.opens_at = now() - timedelta(seconds=1)
+        listings.open_if_due(s, listing, SYSTEM)
+        buyers = [who(n, orgs[n]) for n in ("丽水某光伏企业（演示）", "丽水某文旅企业（演示）", "丽水农商银行（演示）")]
+        for b, price, qty in zip(buyers, (6200, 5800, 5100), (200, 100, 100), strict=True):
+            from gep.ledger import service as ledger
+
+            ledger.payment_in(s, ledger.funds_of_caller(s, b), 5_000_000, "浏览器测试资金", SYSTEM,
+                              key=f"browser-funds-{b.organisation_id}-{units_ref}")
+            bidding.register(s, listing.id, b)
+            bidding.place_bid(s, listing.id, price, qty, b, key=f"browser-{b.organisation_id}")
+        listing.closes_at = now() - timedelta(seconds=1)
+        bidding.close(s, listing.id, SYSTEM)
+        signer = keys.signer(keys.key_path(Path(url.removeprefix("sqlite:///")).parent / "data"))
+        by_key = {store.bidder_key(b): b for b in buyers}
+        for deal in store.deals_of(s, listing.id):
+            reg = s.get(Registration, deal.registration_id)
+            assert reg is not None
+            deals.sign(s, deal.id, by_key[reg.bidder_key])
+            deals.settle(s, deal.id, by_key[reg.bidder_key], signer)
+
+
+def test_carbon_units_issued_sold_retired_and_found(browser: Any, served: tuple[str, str], folder: Path) -> None:
+    base, url = served
+    forester = person(browser, base, "forester", "/carbon")
+    errors = collect_js_errors(forester)
+    expect(forester.locator("#projects tbody tr")).to_have_count(3)
+    expect(forester.locator("#projects")).to_contain_text("已预警")  # the demo's afforestation project
+    shots(forester, folder, "carbon-01-registry")
+    forester.locator("#projects a", has_text="LSFC-0002").click()
+    forester.wait_for_url(re.compile(r".*/carbon/projects/\d+$"))
+    expect(forester.locator("#periods tbody tr")).to_have_count(2)
+    forester.get_by_role("button", name="签发碳汇").click()
+    expect(forester.locator("#periods")).to_contain_text("已签发", timeout=10_000)
+    expect(forester.locator("#p-issuances tbody tr")).to_have_count(2)
+    forester.get_by_role("button", name="估算明细").first.click()
+    expect(forester.locator("#stands tbody tr").first).to_be_visible()
+    shots(forester, folder, "carbon-02-project")
+    assert horizontal_overflow(forester) == []
+
+    coop = person(browser, base, "coop", "/carbon/my")  # 遂昌县两山合作社: the afforestation project's developer
+    errors += collect_js_errors(coop)
+    expect(coop.locator("#blocks tbody tr").first).to_be_visible()
+    coop.fill("#o-qty", "300")
+    coop.fill("#o-title", "遂昌林业碳汇 300 吨（浏览器测试）")
+    coop.click("#offer button[type=submit]")
+    expect(coop.locator("#m-done")).to_contain_text("冻结")
+    shots(coop, folder, "carbon-03-my-units")
+    coop.goto(f"{base}/exchange/my")
+    expect(coop.locator("#selling")).to_contain_text("遂昌林业碳汇 300 吨（浏览器测试）", timeout=15_000)
+    shots(coop, folder, "carbon-04-draft-listing")
+    from gep.carbon.models import ExchangeOffer
+    from gep.db import make_engine, session_factory, unit_of_work
+
+    with unit_of_work(session_factory(make_engine(url))) as s:
+        offer = s.scalar(select(ExchangeOffer).order_by(ExchangeOffer.id.desc()).limit(1))
+        assert offer is not None and offer.quantity == 300
+        ref = f"carbon:{offer.id}"
+        from gep.auth.models import Organisation
+        from gep.carbon import service as carbon
+
+        pv_org = s.scalar(select(Organisation.id).where(Organisation.name == "丽水某光伏企业（演示）"))
+        before = carbon.balance(s, carbon.holding_account(s, pv_org, None, "").id)
+    sell_through_the_exchange(url, ref)
+
+    pv = person(browser, base, "enterprise", "/carbon/my")
+    errors += collect_js_errors(pv)
+    for _ in range(30):  # the worker delivers the units in a moment; a person reloads the page
+        if f"{before + 200:,}" in pv.locator("#balance").inner_text():
+            break
+        pv.wait_for_timeout(1000)
+        pv.reload()
+        pv.wait_for_function("() => document.getElementById('balance').textContent.trim() !== ''")
+    expect(pv.locator("#balance")).to_contain_text(f"{before + 200:,}")
+    pv.fill("#r-qty", "50")
+    pv.select_option("#r-purpose", "event")
+    pv.fill("#r-beneficiary", "丽水马拉松组委会（浏览器测试）")
+    pv.fill("#r-detail", "2026 丽水马拉松碳中和")
+    pv.click("#retire button[type=submit]")
+    expect(pv.locator("#m-done")).to_contain_text("注销 ZX")
+    expect(pv.locator("#balance")).to_contain_text(f"{before + 150:,}")
+    shots(pv, folder, "carbon-05-retired")
+
+    with unit_of_work(session_factory(make_engine(url))) as s:
+        from gep.carbon.models import Retirement
+
+        retirement = s.scalar(select(Retirement).order_by(Retirement.id.desc()).limit(1))
+        assert retirement is not None and retirement.quantity == 50
+        serial = retirement.ranges[0]["serials"].split(" – ")[0]
+    public = browser.new_context(viewport=DESK).new_page()
+    errors += collect_js_errors(public)
+    public.goto(f"{base}/carbon")
+    public.fill("#q", serial)
+    public.click("#search button[type=submit]")
+    expect(public.locator("#retirements tbody tr")).to_have_count(1)
+    expect(public.locator("#retirements")).to_contain_text("丽水马拉松组委会（浏览器测试）")
+    shots(public, folder, "carbon-06-public-search")
+    public.locator("#retirements a").first.click()
+    public.wait_for_url(re.compile(r".*/certificates/"))
+    expect(public.locator("#c-verdict")).to_contain_text("真实有效")
+    shots(public, folder, "carbon-07-certificate")
+    assert errors == []
+
+
+def test_the_discharge_card_shows_its_alerts_after_an_import(browser: Any, served: tuple[str, str], folder: Path,
+                                                             tmp_path: Path) -> None:
+    base, url = served
+    plant = person(browser, base, "factory", "/discharge/card")
+    errors = collect_js_errors(plant)
+    expect(plant.locator("#d-alerts .alert")).to_have_count(1)  # the seeded month took COD past 80 %
+    expect(plant.locator("#d-alerts")).to_contain_text("80")
+    shots(plant, folder, "discharge-01-card")
+    assert horizontal_overflow(plant) == []
+    from gep.db import make_engine, session_factory, unit_of_work
+    from gep.discharge.models import Enterprise
+
+    with unit_of_work(session_factory(make_engine(url))) as s:
+        code = s.scalar(select(Enterprise.credit_code).where(Enterprise.name == "丽水某化工企业（演示）"))
+    today = datetime.now().date()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("enterprise,pollutant,time,value,unit\n"
+                   f"{code},cod,{today}T08:00:00+08:00,120,kg\n"
+                   f"NOTACODE,cod,{today}T09:00:00+08:00,1,kg\n"
+                   f"{code},cod,{today}T10:00:00+08:00,-4,kg\n"
+                   f"{code},cod,{today}T11:00:00+08:00,4,lb\n", encoding="utf-8")
+    plant.set_input_files("#file", str(bad))
+    plant.click("#upload button[type=submit]")
+    expect(plant.locator("#u-problems li")).to_have_count(3)
+    expect(plant.locator("#u-problems")).to_contain_text("第 3 行")
+    shots(plant, folder, "discharge-02-bad-file")
+    good = tmp_path / "good.csv"
+    good.write_text("enterprise,pollutant,time,value,unit\n" + "".join(
+        f"{code},cod,{today}T{h:02d}:00:00+08:00,60,kg\n" for h in range(8, 14)), encoding="utf-8")
+    plant.set_input_files("#file", str(good))
+    plant.click("#upload button[type=submit]")
+    expect(plant.locator("#u-done")).to_contain_text("已入账 6 条记录")
+    expect(plant.locator("#d-alerts .alert")).to_have_count(2)
+    expect(plant.locator("#d-alerts .alert.over")).to_contain_text("100")
+    shots(plant, folder, "discharge-03-over-quota")
+    plant.set_input_files("#file", str(good))  # the same file again books nothing
+    plant.click("#upload button[type=submit]")
+    expect(plant.locator("#u-done")).to_contain_text("已入账 0 条记录，6 条此前已入账")
+
+    # the bad file's answer (422) is what the page showed as problems, not a fault of the page
+    errors = [e for e in errors if "422" not in e or "/api/discharge/emissions/import" not in e]
+    bureau = person(browser, base, "envofficer", "/discharge")
+    errors += collect_js_errors(bureau)
+    expect(bureau.locator("#enterprises tbody tr").first).to_contain_text("丽水某化工企业")
+    expect(bureau.locator("#checks")).to_contain_text("不予建设")
+    bureau.fill("#k-name", "龙泉新建造纸项目（浏览器测试）")
+    bureau.select_option("#k-county", label="龙泉市")
+    bureau.select_option("#k-pollutant", "cod")
+    bureau.fill("#k-t", "5")
+    bureau.click("#check button[type=submit]")
+    expect(bureau.locator("#o-done")).to_have_text("不予建设：储备不足")
+    expect(bureau.locator("#checks li").first).to_contain_text("龙泉新建造纸项目（浏览器测试）")
+    shots(bureau, folder, "discharge-04-overview")
+    assert errors == []
