@@ -1,6 +1,7 @@
 """Forest carbon and discharge quota in a real browser, on the seeded demo.
 
-Carbon: the forestry officer issues a verified monitoring report's units; the cooperative sets 300 t aside for
+Carbon: the cooperative registers a project on two parcels and reports its first period; the verifier verifies
+it; the forestry officer issues its units; the cooperative sets 300 t aside for
 the exchange, and (played through the exchange's use cases, like the demo does) two enterprises win them in a
 multi-unit auction; the photovoltaic company sees its units, retires some for an event, and anyone finds the
 retirement on the public registry by its serial number. Discharge: the chemical plant's card shows the 80 %
@@ -12,7 +13,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,36 +32,27 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def served(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """The demo's database copy, with a second monitoring report of the forest management project verified
-    and waiting for issuance; served with its worker."""
+    """A copy of the demo's database, served with its worker."""
     from gep.app import Settings, create_app
-    from gep.carbon import service as carbon
-    from gep.carbon.models import CarbonProject
-    from gep.db import make_engine, session_factory, unit_of_work
-    from gep.kit.principal import ALL, Principal
 
     tmp = tmp_path_factory.mktemp("units-browser")
     url = demo.copy_database(tmp / "gep.db")
     (tmp / "data").mkdir()
     shutil.copytree(demo.workdir / "data" / "keys", tmp / "data" / "keys")
-    factory = session_factory(make_engine(url))
-    with unit_of_work(factory) as s:
-        project = s.scalar(select(CarbonProject).where(CarbonProject.type == "forest_management"))
-        assert project is not None
-        dev = Principal(None, project.developer_name, "demo", project.developer_org_id, frozenset({ALL}), "system",
-                        party=project.developer_name)
-        stands = carbon.stands_of(s, project.id)
-        period = carbon.report_period(s, project.id, date(2024, 1, 1), date(2024, 12, 31), [
-            {"parcel_code": st.parcel_code, "baseline_start": 80, "baseline_end": 81, "project_start": 80,
-             "project_end": 84} for st in stands], dev)
-        carbon.submit_period(s, period.id, dev)
-        from gep.auth.models import Organisation
-
-        org = s.scalar(select(Organisation.id).where(Organisation.name == "浙江某碳汇核证机构（演示）"))
-        verifier = Principal(None, "浙江某碳汇核证机构（演示）", "demo", org, frozenset({ALL}), "system")
-        carbon.verify_period(s, period.id, True, None, "浏览器测试：核证通过", verifier)
     with serve(create_app(Settings(database_url=url, data_dir=tmp / "data"))) as base:
         yield base, url
+
+
+def free_forest_parcels(url: str, n: int) -> list[str]:
+    """Forest parcels of the demo that belong to no carbon project yet."""
+    from gep.carbon.models import ProjectStand
+    from gep.db import make_engine, session_factory, unit_of_work
+    from gep.registry.models import Parcel
+
+    with unit_of_work(session_factory(make_engine(url))) as s:
+        taken = select(ProjectStand.parcel_id)
+        return list(s.scalars(select(Parcel.code).where(Parcel.kind == "forest_land", Parcel.id.not_in(taken))
+                              .order_by(Parcel.id.desc()).limit(n)))
 
 
 def person(browser: Any, base: str, username: str, target: str) -> Page:
@@ -122,33 +114,58 @@ def sell_through_the_exchange(url: str, units_ref: str) -> None:
 
 def test_carbon_units_issued_sold_retired_and_found(browser: Any, served: tuple[str, str], folder: Path) -> None:
     base, url = served
-    forester = person(browser, base, "forester", "/carbon")
-    errors = collect_js_errors(forester)
-    expect(forester.locator("#projects tbody tr")).to_have_count(3)
-    expect(forester.locator("#projects")).to_contain_text("已预警")  # the demo's afforestation project
-    shots(forester, folder, "carbon-01-registry")
-    forester.locator("#projects a", has_text="LSFC-0002").click()
-    forester.wait_for_url(re.compile(r".*/carbon/projects/\d+$"))
-    expect(forester.locator("#periods tbody tr")).to_have_count(2)
+    parcels = free_forest_parcels(url, 2)
+    coop = person(browser, base, "coop", "/carbon/new")  # 遂昌县两山合作社
+    errors = collect_js_errors(coop)
+    coop.fill("#p-name", "浏览器测试碳汇造林项目")
+    coop.fill("#p-start", "2024-01-01")
+    coop.fill("#p-stands", f"{parcels[0]}, chinese_fir\n{parcels[1]}, masson_pine")
+    shots(coop, folder, "carbon-01-new-project")
+    coop.click("#new button[type=submit]")
+    coop.wait_for_url(re.compile(r".*/carbon/projects/\d+$"))
+    project_url = coop.url.removeprefix(base)
+    coop.fill("#r-start", "2024-01-01")
+    coop.fill("#r-end", "2025-12-31")
+    coop.fill("#r-rows", f"{parcels[0]}, 20, 21, 20, 34\n{parcels[1]}, 15, 16, 15, 27")
+    coop.click("#report button[type=submit]")
+    expect(coop.locator("#periods tbody tr")).to_have_count(1)
+    coop.get_by_role("button", name="提交核证").click()
+    expect(coop.locator("#periods")).to_contain_text("已提交核证")
+
+    verifier = person(browser, base, "verifier", project_url)
+    errors += collect_js_errors(verifier)
+    verifier.get_by_role("button", name="核证通过").first.click()
+    expect(verifier.locator("#verify")).to_be_visible()
+    verifier.fill("#v-opinion", "现场抽样核查，蓄积量与报告一致（浏览器测试）")
+    shots(verifier, folder, "carbon-02-verify")
+    verifier.click("#verify button[name=approve]")
+    expect(verifier.locator("#periods")).to_contain_text("已核证")
+
+    forester = person(browser, base, "forester", project_url)
+    errors += collect_js_errors(forester)
     forester.get_by_role("button", name="签发碳汇").click()
     expect(forester.locator("#periods")).to_contain_text("已签发", timeout=10_000)
-    expect(forester.locator("#p-issuances tbody tr")).to_have_count(2)
+    expect(forester.locator("#p-issuances tbody tr")).to_have_count(1)
     forester.get_by_role("button", name="估算明细").first.click()
-    expect(forester.locator("#stands tbody tr").first).to_be_visible()
-    shots(forester, folder, "carbon-02-project")
+    expect(forester.locator("#stands tbody tr")).to_have_count(2)
+    expect(forester.locator("#stands")).to_contain_text("杉木")
+    shots(forester, folder, "carbon-03-project")
     assert horizontal_overflow(forester) == []
+    forester.goto(f"{base}/carbon")
+    expect(forester.locator("#projects tbody tr")).to_have_count(4)
+    expect(forester.locator("#projects")).to_contain_text("已预警")  # the demo's afforestation project
+    shots(forester, folder, "carbon-04-registry")
 
-    coop = person(browser, base, "coop", "/carbon/my")  # 遂昌县两山合作社: the afforestation project's developer
-    errors += collect_js_errors(coop)
+    coop.goto(f"{base}/carbon/my")
     expect(coop.locator("#blocks tbody tr").first).to_be_visible()
     coop.fill("#o-qty", "300")
     coop.fill("#o-title", "遂昌林业碳汇 300 吨（浏览器测试）")
     coop.click("#offer button[type=submit]")
     expect(coop.locator("#m-done")).to_contain_text("冻结")
-    shots(coop, folder, "carbon-03-my-units")
+    shots(coop, folder, "carbon-05-my-units")
     coop.goto(f"{base}/exchange/my")
     expect(coop.locator("#selling")).to_contain_text("遂昌林业碳汇 300 吨（浏览器测试）", timeout=15_000)
-    shots(coop, folder, "carbon-04-draft-listing")
+    shots(coop, folder, "carbon-06-draft-listing")
     from gep.carbon.models import ExchangeOffer
     from gep.db import make_engine, session_factory, unit_of_work
 
@@ -160,7 +177,7 @@ def test_carbon_units_issued_sold_retired_and_found(browser: Any, served: tuple[
         from gep.carbon import service as carbon
 
         pv_org = s.scalar(select(Organisation.id).where(Organisation.name == "丽水某光伏企业（演示）"))
-        before = carbon.balance(s, carbon.holding_account(s, pv_org, None, "").id)
+        before = carbon.balance(s, carbon.holding_account(s, pv_org, None, "丽水某光伏企业（演示）").id)
     sell_through_the_exchange(url, ref)
 
     pv = person(browser, base, "enterprise", "/carbon/my")
@@ -179,7 +196,7 @@ def test_carbon_units_issued_sold_retired_and_found(browser: Any, served: tuple[
     pv.click("#retire button[type=submit]")
     expect(pv.locator("#m-done")).to_contain_text("注销 ZX")
     expect(pv.locator("#balance")).to_contain_text(f"{before + 150:,}")
-    shots(pv, folder, "carbon-05-retired")
+    shots(pv, folder, "carbon-07-retired")
 
     with unit_of_work(session_factory(make_engine(url))) as s:
         from gep.carbon.models import Retirement
@@ -194,11 +211,11 @@ def test_carbon_units_issued_sold_retired_and_found(browser: Any, served: tuple[
     public.click("#search button[type=submit]")
     expect(public.locator("#retirements tbody tr")).to_have_count(1)
     expect(public.locator("#retirements")).to_contain_text("丽水马拉松组委会（浏览器测试）")
-    shots(public, folder, "carbon-06-public-search")
+    shots(public, folder, "carbon-08-public-search")
     public.locator("#retirements a").first.click()
     public.wait_for_url(re.compile(r".*/certificates/"))
     expect(public.locator("#c-verdict")).to_contain_text("真实有效")
-    shots(public, folder, "carbon-07-certificate")
+    shots(public, folder, "carbon-09-certificate")
     assert errors == []
 
 

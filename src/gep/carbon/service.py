@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import shapely
@@ -30,7 +31,8 @@ from gep.certificates import service as certificates
 from gep.certificates.keys import Signer
 from gep.errors import N_, Conflict, GepError, InputError, NotFound, PermissionDenied
 from gep.kit import events
-from gep.kit.audit import audit, now
+from gep.kit.audit import audit, aware, now
+from gep.kit.i18n import Catalogues
 from gep.kit.notify import notify
 from gep.kit.principal import Principal
 from gep.regions.models import Region
@@ -283,6 +285,8 @@ def _account(session: Session, code: str, kind: str, name: str, organisation_id:
              user_id: int | None) -> UnitAccount:
     found = session.scalar(select(UnitAccount).where(UnitAccount.code == code).execution_options(skip_scope=True))
     if found is not None:
+        if name and found.name == found.code:  # opened without a name before (an account seen by id only)
+            found.name = name
         return found
     row = UnitAccount(code=code, kind=kind, name=name or code, organisation_id=organisation_id, user_id=user_id,
                       created_at=now())
@@ -465,15 +469,21 @@ def _carve(session: Session, block_ids: list[int], start: int, end: int) -> list
     return sorted(out, key=lambda b: b.start)
 
 
+WORDS = Catalogues((Path(__file__).resolve().parent,))
+CHINA = timezone(timedelta(hours=8))
+
+
 def certificate_payload(row: Retirement) -> dict[str, Any]:
-    purpose = rules.PURPOSES[row.purpose]
+    """What a retirement's certificate states: lines for people (Chinese and English) and fields for machines."""
+    msgid = rules.PURPOSES[row.purpose]
+    purpose = f"{WORDS.words('zh').get(msgid, msgid)} / {msgid}"
     lines = [("注销编号", "Retirement", row.code), ("持有人", "Holder", row.holder_name),
              ("注销数量", "Quantity", f"{row.quantity:,} tCO₂e"), ("用途", "Purpose", purpose),
              ("受益方", "Beneficiary", row.beneficiary)]
     if row.detail:
         lines.append(("说明", "Detail", row.detail))
     lines += [("序列号", "Serial numbers", "; ".join(r["serials"] for r in row.ranges)),
-              ("注销时间", "Retired", row.at.isoformat(timespec="seconds"))]
+              ("注销时间", "Retired", aware(row.at).astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S (UTC+8)"))]
     return {"lines": [{"zh": a, "en": b, "value": v} for a, b, v in lines], "retirement": row.code,
             "quantity": row.quantity, "purpose": row.purpose, "beneficiary": row.beneficiary,
             "ranges": row.ranges, "synthetic": row.synthetic}

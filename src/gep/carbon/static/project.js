@@ -18,8 +18,48 @@ function showEstimate(period) {
   labelCells(document.getElementById("stands"));
 }
 let map;
+let reportReady = false;
+let verifying = null;
+function openVerify(period) {
+  verifying = period;
+  const form = document.getElementById("verify");
+  form.hidden = false;
+  document.getElementById("v-period").textContent = `${period.start} – ${period.end}`;
+  document.getElementById("v-tonnes").value = period.estimated_t;
+  document.getElementById("v-tonnes").max = period.estimated_t;
+  form.scrollIntoView({block: "nearest"});
+}
+document.getElementById("verify").addEventListener("submit", async (ev) => {
+  ev.preventDefault(); fail("p-error");
+  const approve = !(ev.submitter && ev.submitter.name === "reject");
+  const t = document.getElementById("v-tonnes").value;
+  try {
+    await api(`/api/carbon/periods/${verifying.id}/verify`, {method: "POST", body: {approve, verified_t: approve && t !== "" ? Number(t) : null, opinion: document.getElementById("v-opinion").value}});
+    document.getElementById("verify").hidden = true; document.getElementById("verify").reset(); await load();
+  } catch (ex) { fail("p-error", ex); }
+});
+function reportForm(p) {
+  const form = document.getElementById("report");
+  form.hidden = !p.can_report;
+  if (!p.can_report || reportReady) return;
+  reportReady = true;
+  document.getElementById("r-rows").placeholder = p.stands.map((s) => `${s.parcel_code}, 80, 82, 80, 90`).join("\n");
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault(); fail("p-error");
+    const rows = document.getElementById("r-rows").value.split(/\n/).map((l) => l.trim()).filter(Boolean).map((l) => {
+      const [code, ...nums] = l.split(/[,，\t]/).map((x) => x.trim());
+      const [bs, be, ps, pe] = nums.map(Number);
+      return {parcel_code: code, baseline_start: bs, baseline_end: be, project_start: ps, project_end: pe};
+    });
+    try {
+      await api(`/api/carbon/projects/${ID}/periods`, {method: "POST", body: {start: document.getElementById("r-start").value, end: document.getElementById("r-end").value, measurements: rows}});
+      form.reset(); await load();
+    } catch (ex) { fail("p-error", ex); }
+  });
+}
 async function load() {
   const p = await api(`/api/carbon/projects/${ID}`);
+  reportForm(p);
   document.getElementById("p-title").replaceChildren(`${p.code} · ${p.name} `, synthetic(p));
   const flag = document.getElementById("p-flag");
   flag.hidden = !p.flag;
@@ -33,10 +73,7 @@ async function load() {
     const acts = [];
     if (x.estimate) acts.push(action(T("estimate"), async () => showEstimate(x)));
     if (p.can_report && ["draft", "rejected"].includes(x.state)) acts.push(action(T("submit for verification"), () => api(`/api/carbon/periods/${x.id}/submit`, {method: "POST"})));
-    if (p.can_verify && x.state === "submitted") {
-      acts.push(action(T("verify"), () => api(`/api/carbon/periods/${x.id}/verify`, {method: "POST", body: {approve: true, opinion: prompt(T("The verifier's opinion")) || ""}})));
-      acts.push(action(T("reject"), () => api(`/api/carbon/periods/${x.id}/verify`, {method: "POST", body: {approve: false, opinion: prompt(T("Why is it rejected?")) || ""}})));
-    }
+    if (p.can_verify && x.state === "submitted") acts.push(action(T("verify"), async () => openVerify(x)));
     if (p.can_issue && x.state === "verified") acts.push(action(T("issue units"), () => api(`/api/carbon/periods/${x.id}/issue`, {method: "POST"})));
     return el("tr", {}, el("td", {}, `${x.start} – ${x.end}`), el("td", {}, periodStateName(x.state), x.opinion ? el("div", {class: "muted"}, x.opinion) : ""),
       el("td", {class: "n"}, tonnes(x.estimated_t)), el("td", {class: "n"}, tonnes(x.verified_t)), el("td", {}, x.verifier || "—"), el("td", {}, ...acts));
