@@ -130,8 +130,11 @@ def test_an_ascending_auction_from_listing_to_certificate(client: TestClient, wo
     checked = client.post("/api/certificates/verify", files={"file": ("c.pdf", pdf.content, "application/pdf")})
     assert checked.json()["status"] == "valid"
     history = [(e["verb"], e["to"]) for e in z["history"]]
-    assert history[:6] == [("create", "draft"), ("submit", "submitted"), ("approve", "approved"),
-                           ("announce", "announced"), ("register", "announced"), ("register", "announced")]
+    # the notice lasts a second in these tests: on a slow machine the bidding may open between the registrations
+    assert [v for v, _to in history[:7] if v != "open"][:6] == ["create", "submit", "approve", "announce", "register",
+                                                               "register"]
+    assert history[:4] == [("create", "draft"), ("submit", "submitted"), ("approve", "approved"),
+                           ("announce", "announced")] and history.count(("open", "bidding")) == 1
     assert ("award", "awarded") in history and history[-1] == ("certify", "certificate_issued")
 
 

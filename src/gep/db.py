@@ -13,7 +13,7 @@ command line, published accounts) say so with ``execution_options(skip_scope=Tru
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol, TypeVar
@@ -29,7 +29,9 @@ from sqlalchemy import (
     event,
     false,
     or_,
+    select,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, sessionmaker, with_loader_criteria
 
 from gep.errors import NotFound
@@ -209,3 +211,26 @@ def _apply_scope(state: ORMExecuteState) -> None:
     options = _scope_options(state.session)
     if options:
         state.statement = state.statement.options(*options)
+
+
+def add_once(session: Session, model: type[T], unique: dict[str, Any], make: Callable[[], T]) -> tuple[T, bool]:
+    """The row of `model` matching `unique` (a unique key), or a new one from `make()`, added once even when two
+    requests add it at the same moment (the loser of the race gets the winner's row). Returns (row, added)."""
+    def existing() -> T | None:
+        query = select(model).filter_by(**unique).execution_options(skip_scope=True)
+        return session.scalar(query)
+
+    found = existing()
+    if found is not None:
+        return found, False
+    row = make()
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:  # added at the same moment by another request
+        again = existing()
+        if again is None:
+            raise
+        return again, False
+    return row, True

@@ -29,6 +29,7 @@ from gep.carbon.models import (
 )
 from gep.certificates import service as certificates
 from gep.certificates.keys import Signer
+from gep.db import add_once
 from gep.errors import N_, Conflict, GepError, InputError, NotFound, PermissionDenied
 from gep.kit import events
 from gep.kit.audit import audit, aware, now
@@ -283,23 +284,10 @@ def holding_account(session: Session, organisation_id: int | None, user_id: int 
 
 def _account(session: Session, code: str, kind: str, name: str, organisation_id: int | None,
              user_id: int | None) -> UnitAccount:
-    found = session.scalar(select(UnitAccount).where(UnitAccount.code == code).execution_options(skip_scope=True))
-    if found is not None:
-        if name and found.name == found.code:  # opened without a name before (an account seen by id only)
-            found.name = name
-        return found
-    row = UnitAccount(code=code, kind=kind, name=name or code, organisation_id=organisation_id, user_id=user_id,
-                      created_at=now())
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:  # opened at the same moment by another request
-        again = session.scalar(select(UnitAccount).where(UnitAccount.code == code)
-                               .execution_options(skip_scope=True))
-        if again is None:
-            raise
-        return again
+    row, _added = add_once(session, UnitAccount, {"code": code}, lambda: UnitAccount(
+        code=code, kind=kind, name=name or code, organisation_id=organisation_id, user_id=user_id, created_at=now()))
+    if name and row.name == row.code:  # opened without a name before (an account seen by id only)
+        row.name = name
     return row
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gep.auth.models import User
+from gep.db import add_once
 from gep.discharge import rules
 from gep.discharge.models import (
     EmissionImport,
@@ -70,19 +71,8 @@ class Move:
 
 def account(session: Session, code: str, kind: str, name: str, county_code: str = "",
             enterprise_id: int | None = None) -> QuotaAccount:
-    found = session.scalar(select(QuotaAccount).where(QuotaAccount.code == code))
-    if found is not None:
-        return found
-    row = QuotaAccount(code=code, kind=kind, name=name, county_code=county_code, enterprise_id=enterprise_id)
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:  # opened at the same moment by another request
-        again = session.scalar(select(QuotaAccount).where(QuotaAccount.code == code))
-        if again is None:
-            raise
-        return again
+    row, _added = add_once(session, QuotaAccount, {"code": code}, lambda: QuotaAccount(
+        code=code, kind=kind, name=name, county_code=county_code, enterprise_id=enterprise_id))
     return row
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gep.db import found
+from gep.db import add_once, found
 from gep.errors import N_, InputError, NotFound
 from gep.kit.audit import audit, now
 from gep.kit.principal import Principal
@@ -50,22 +50,10 @@ PLATFORM_ACCOUNTS = {  # purpose: (name msgid, kind, no_overdraft)
 def open_account(session: Session, code: str, name: str, kind: str, purpose: str, organisation_id: int | None = None,
              user_id: int | None = None, no_overdraft: bool = False) -> LedgerAccount:
     """The account of this code, opened (once, even when two requests open it at the same moment) if new."""
-    found = session.scalar(select(LedgerAccount).where(LedgerAccount.code == code).execution_options(skip_scope=True))
-    if found is not None:
-        return found
-    row = LedgerAccount(code=code, name=name, kind=kind, purpose=purpose, organisation_id=organisation_id,
-                        user_id=user_id, no_overdraft=no_overdraft, no_overcredit=False, debits_posted=0,
-                        credits_posted=0, debits_pending=0, credits_pending=0, created_at=now())
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:  # opened at the same moment by another request
-        again = session.scalar(select(LedgerAccount).where(LedgerAccount.code == code)
-                               .execution_options(skip_scope=True))
-        if again is None:
-            raise
-        return again
+    row, _added = add_once(session, LedgerAccount, {"code": code}, lambda: LedgerAccount(
+        code=code, name=name, kind=kind, purpose=purpose, organisation_id=organisation_id, user_id=user_id,
+        no_overdraft=no_overdraft, no_overcredit=False, debits_posted=0, credits_posted=0, debits_pending=0,
+        credits_pending=0, created_at=now()))
     return row
 
 

@@ -2,21 +2,7 @@
 // daily emissions chart, fee bills (pay), pledges, and the import of emission records.
 "use strict";
 const EID = window.GEP.enterprise_id;
-let year = yearPicker((y) => { year = y; const lock = document.getElementById("lock");
-if (lock) {
-  for (const code of Object.keys(window.GEP.pollutants)) document.getElementById("p-pollutant").append(el("option", {value: code}, polName(code)));
-  lock.addEventListener("submit", async (ev) => {
-    ev.preventDefault(); fail("d-error");
-    const v = (id) => document.getElementById(id).value;
-    const body = {enterprise_id: EID, pollutant: v("p-pollutant"), year, tonnes: v("p-t")};
-    try {
-      if (ev.submitter && ev.submitter.name === "buyback") await api("/api/discharge/buybacks", {method: "POST", body: {...body, price_yuan_per_kg: v("p-price") || "0", key: newKey()}});
-      else await api("/api/discharge/pledges", {method: "POST", body: {...body, bank_name: v("p-bank")}});
-      await load();
-    } catch (ex) { fail("d-error", ex); }
-  });
-}
-load().catch((ex) => fail("d-error", ex)); });
+let year = yearPicker((y) => { year = y; load().catch((ex) => fail("d-error", ex)); });
 async function load() {
   const c = await api(EID ? `/api/discharge/enterprises/${EID}/card?year=${year}` : `/api/discharge/card?year=${year}`);
   document.getElementById("d-title").replaceChildren(c.enterprise.name, " ", synthetic(c.enterprise));

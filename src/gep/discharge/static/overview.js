@@ -1,55 +1,6 @@
 // The bureau's overview: enterprises by the share of quota used, reserves by county, quota on the exchange, checks.
 "use strict";
-let year = yearPicker((y) => { year = y; let formsReady = false;
-const done = (text) => { const e = document.getElementById("o-done"); e.textContent = text; e.hidden = !text; };
-const v = (id) => document.getElementById(id).value;
-function forms(o) {
-  if (formsReady || !window.GEP.can_manage) return;
-  formsReady = true;
-  for (const sel of document.querySelectorAll("select.pollutants")) for (const code of Object.keys(window.GEP.pollutants)) sel.append(el("option", {value: code}, polName(code)));
-  for (const r of o.reserves) {
-    document.getElementById("a-county").append(el("option", {value: r.county_code}, o.county_names[r.county_code] || r.county_code));
-    if (r.county_code !== "city") document.getElementById("k-county").append(el("option", {value: r.county_code}, o.county_names[r.county_code] || r.county_code));
-  }
-  api("/api/organisations").then((orgs) => {
-    const known = new Set(o.enterprises.map((e) => e.organisation_id));
-    document.getElementById("e-org").append(...orgs.filter((x) => x.kind === "enterprise").map((x) => el("option", {value: x.id}, known.has(x.id) ? `${x.name} ✓` : x.name)));
-  }).catch(() => {});
-  for (const r of o.reserves) if (r.county_code !== "city") document.getElementById("e-county").append(el("option", {value: r.county_code}, o.county_names[r.county_code] || r.county_code));
-  document.getElementById("e-lines").append(...Object.keys(window.GEP.pollutants).map((code) => el("label", {}, T("{pollutant} (t a year)", {pollutant: polName(code)}), el("input", {id: `e-t-${code}`, inputmode: "decimal"}))));
-  document.getElementById("e-start").value = year;
-  document.getElementById("permit").addEventListener("submit", async (ev) => {
-    ev.preventDefault(); fail("o-error"); done("");
-    const org = Number(v("e-org"));
-    const lines = Object.keys(window.GEP.pollutants).filter((code) => v(`e-t-${code}`).trim()).map((code) => ({pollutant: code, tonnes_per_year: v(`e-t-${code}`).trim()}));
-    try {
-      const current = await api(`/api/discharge/overview?year=${year}`);
-      let enterprise = current.enterprises.find((e) => e.organisation_id === org);
-      if (!enterprise) {
-        const name = document.getElementById("e-org").selectedOptions[0].textContent.replace(/ ✓$/, "");
-        enterprise = await api("/api/discharge/enterprises", {method: "POST", body: {organisation_id: org, name, credit_code: v("e-code").trim(), county_code: v("e-county"), industry: v("e-industry")}});
-      }
-      const p = await api("/api/discharge/permits", {method: "POST", body: {enterprise_id: enterprise.id, start_year: Number(v("e-start")), years: Number(v("e-years")), lines}});
-      done(T("Permit {number} is issued", {number: p.number})); await load();
-    } catch (ex) { fail("o-error", ex); }
-  });
-  document.getElementById("a-first").value = year; document.getElementById("a-last").value = year + 4; document.getElementById("k-year").value = year;
-  document.getElementById("auction").addEventListener("submit", async (ev) => {
-    ev.preventDefault(); fail("o-error"); done("");
-    try {
-      await api("/api/discharge/offers", {method: "POST", body: {pollutant: v("a-pollutant"), first_year: Number(v("a-first")), last_year: Number(v("a-last")), kg_per_year: Number(v("a-kg")), county_code: v("a-county")}});
-      done(T("The quota is set aside; the draft listing appears under My trades in a moment")); await load();
-    } catch (ex) { fail("o-error", ex); }
-  });
-  document.getElementById("check").addEventListener("submit", async (ev) => {
-    ev.preventDefault(); fail("o-error"); done("");
-    try {
-      const r = await api("/api/discharge/project-checks", {method: "POST", body: {project_name: v("k-name"), county_code: v("k-county"), year: Number(v("k-year")), needs: {[v("k-pollutant")]: v("k-t")}}});
-      done(r.allowed ? T("may go ahead") : T("refused: reserve short")); await load();
-    } catch (ex) { fail("o-error", ex); }
-  });
-}
-load().then(() => api(`/api/discharge/overview?year=${year}`)).then(forms).catch((ex) => fail("o-error", ex)); });
+let year = yearPicker((y) => { year = y; load().catch((ex) => fail("o-error", ex)); });
 async function load() {
   const o = await api(`/api/discharge/overview?year=${year}`);
   const [warn, over] = o.thresholds;
