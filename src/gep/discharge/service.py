@@ -560,16 +560,19 @@ def record_emissions(session: Session, rows: list[dict[str, str]], by: Principal
     session.flush()
     by_id = {e.id: e for e in known.values()}
     before = _used(session, {(r.enterprise_id, r.pollutant, rules.year_of(r.at)) for r in checked.records})
-    for rec in checked.records:
-        row = EmissionRecord(enterprise_id=rec.enterprise_id, pollutant=rec.pollutant, at=rec.at, grams=rec.grams,
-                             import_id=imp.id)
-        session.add(row)
-        session.flush()
-        if rec.grams > 0:
-            enterprise = by_id[rec.enterprise_id]
-            post(session, [Move(holding_of(session, enterprise), usage_of(session, enterprise), rec.pollutant,
-                                rules.year_of(rec.at), rec.grams, "emission", f"emission:{row.id}")],
-                 key=f"emission:{row.id}", by=by, overdraw=True)
+    # all rows checked: book them in bulk (emissions may overdraw the card, so there is nothing to check per row)
+    rows_made = [EmissionRecord(enterprise_id=r.enterprise_id, pollutant=r.pollutant, at=r.at, grams=r.grams,
+                                import_id=imp.id) for r in checked.records]
+    session.add_all(rows_made)
+    session.flush()
+    accounts = {eid: (holding_of(session, e), usage_of(session, e)) for eid, e in by_id.items()}
+    at = now()
+    session.add_all([QuotaEntry(key=f"emission:{row.id}#0", from_id=accounts[row.enterprise_id][0].id,
+                                to_id=accounts[row.enterprise_id][1].id, pollutant=row.pollutant,
+                                year=rules.year_of(_aware(row.at)), grams=row.grams, kind="emission",
+                                ref=f"emission:{row.id}", by_user_id=by.user_id, at=at)
+                     for row in rows_made if row.grams > 0])
+    session.flush()
     alerts = _alerts(session, before, by_id)
     audit(session, by, "import", "discharge_import", imp.id, rows=len(rows), booked=imp.booked, skipped=skipped)
     return ImportResult(imp.id, len(rows), imp.booked, skipped, alerts)
@@ -593,8 +596,9 @@ def _stored(session: Session, ids: set[int], rows: list[dict[str, str]]) -> dict
         return {}
     found = session.execute(select(EmissionRecord.enterprise_id, EmissionRecord.pollutant, EmissionRecord.at,
                                    EmissionRecord.grams).where(EmissionRecord.enterprise_id.in_(ids),
-                                                               EmissionRecord.at.in_(times)))
-    return {(int(e), str(p), _aware(at)): int(g) for e, p, at, g in found}
+                                                               EmissionRecord.at >= min(times),
+                                                               EmissionRecord.at <= max(times)))
+    return {key: int(g) for e, p, at, g in found if (key := (int(e), str(p), _aware(at)))[2] in times}
 
 
 def _used(session: Session, keys: set[tuple[int, str, int]]) -> dict[tuple[int, str, int], tuple[int, int]]:
