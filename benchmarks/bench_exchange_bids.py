@@ -78,7 +78,7 @@ def setup(url: str, clients: int) -> dict[str, Any]:
     roles = build_platform().roles
     with unit_of_work(f) as s:
         categories.seed(s)
-        for code in ("discharge", "sand_gravel"):
+        for code in ("sand_gravel",):
             categories.update(s, code, {"announce_s": 1}, SYSTEM)
         seller_org = auth.create_organisation(s, "基准出让方", "government", SYSTEM)
         seller = auth.create_user(s, "bench-seller", secrets.token_urlsafe(16), "cooperative_manager", SYSTEM,
@@ -89,7 +89,7 @@ def setup(url: str, clients: int) -> dict[str, Any]:
         op = Principal(officer.id, officer.username, "x", None, frozenset({"*"}), "system")
         ids = {}
         offers = {
-            "multi": listings.Offer("discharge", "基准：多单位竞价", "multi_unit", start_price_fen=400_000,
+            "multi": listings.Offer("sand_gravel", "基准：多单位竞价", "multi_unit", start_price_fen=400_000,
                                     quantity=10_000, unit="t", max_bids=10),
             "ascending": listings.Offer("sand_gravel", "基准：增价竞价", "ascending", start_price_fen=100_000,
                                         increment_fen=1_000, extension_window_s=0),

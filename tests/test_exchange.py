@@ -214,6 +214,11 @@ def test_listing_a_locked_or_foreign_right_is_refused(client: TestClient, world:
     assert bad_mode.status_code == 201  # a draft may be anything; submitting checks the category's modes
     r = client.post(f"/api/exchange/listings/{bad_mode.json()['id']}/submit", headers=h(client, "coop"))
     assert r.status_code == 422 and "does not trade by" in r.json()["detail"]
+    for code, page in (("forest_carbon", "/carbon/my"), ("discharge", "/discharge/card")):
+        by_hand = client.post("/api/exchange/listings", json={"category_code": code, "title": "没有登记的单位",
+                                                              "mode": "multi_unit", "start_price": "1", "quantity": 5},
+                              headers=h(client, "coop"))
+        assert by_hand.status_code == 422 and page in by_hand.json()["detail"]  # units come from their registry
 
 
 def test_a_sealed_bid_auction_hides_bids_and_the_highest_wins(client: TestClient) -> None:
@@ -251,7 +256,7 @@ def test_an_auction_below_its_reserve_fails_and_releases_everything(client: Test
 
 
 def test_a_multi_unit_auction_by_the_zhejiang_rule(client: TestClient) -> None:
-    x = announced(client, "coop", category_code="discharge", title="氨氮 10 t", mode="multi_unit",
+    x = announced(client, "coop", category_code="sand_gravel", title="河砂 10 t", mode="multi_unit",
                   start_price="4000.00", quantity=10, unit="t", max_bids=3, top_share_pct="70")
     lid = x["id"]
     assert x["deposit"] == "4000.00"  # 10 % of 10 t × 4,000
@@ -392,18 +397,18 @@ def test_categories_are_data_an_administrator_edits(client: TestClient) -> None:
 
 
 def test_demands_are_matched_and_both_sides_told(client: TestClient, world: World) -> None:
-    x = announced(client, "coop", category_code="forest_carbon", title="碳汇 500 t", mode="multi_unit",
-                  start_price="40.00", quantity=500, unit="tCO2e")
-    d = post(client, "/api/exchange/demands", "e1", {"side": "buy", "title": "求购碳汇",
-                                                     "category_code": "forest_carbon", "budget": "50000.00"},
+    x = announced(client, "coop", category_code="sand_gravel", title="砂石 500 t", mode="multi_unit",
+                  start_price="40.00", quantity=500, unit="t")
+    d = post(client, "/api/exchange/demands", "e1", {"side": "buy", "title": "求购砂石",
+                                                     "category_code": "sand_gravel", "budget": "50000.00"},
              status=201)
     assert any(m.get("listing", {}).get("id") == x["id"] for m in d["matches"])
-    too_poor = post(client, "/api/exchange/demands", "e2", {"side": "buy", "title": "便宜碳汇",
-                                                            "category_code": "forest_carbon", "budget": "100.00"},
+    too_poor = post(client, "/api/exchange/demands", "e2", {"side": "buy", "title": "便宜砂石",
+                                                            "category_code": "sand_gravel", "budget": "100.00"},
                     status=201)
     assert not any(m.get("listing", {}).get("id") == x["id"] for m in too_poor["matches"])
-    sell = post(client, "/api/exchange/demands", "coop", {"side": "sell", "title": "出售碳汇",
-                                                          "category_code": "forest_carbon", "budget": "30000.00"},
+    sell = post(client, "/api/exchange/demands", "coop", {"side": "sell", "title": "出售砂石",
+                                                          "category_code": "sand_gravel", "budget": "30000.00"},
                 status=201)
     assert any(m.get("demand", {}).get("id") == d["id"] for m in sell["matches"])
     inbox = client.get("/api/notifications", headers=h(client, "e1")).json()

@@ -49,8 +49,7 @@ class Exchange(RuleBasedStateMachine):
             free = [r for r in registry.rights_of_holders(s, [h.id for h in registry.my_holders(
                 s, self.w.principal("seller"))]) if not registry.locks_of(s, [r.id]).get(r.id)]
             use_right = with_right and mode != "multi_unit" and bool(free)
-            category = "forest_right" if use_right else ("discharge" if mode in ("multi_unit", "negotiated")
-                                                         else "sand_gravel")
+            category = "forest_right" if use_right else ("vep_rights" if mode == "negotiated" else "sand_gravel")
             seller = self.w.principal("seller" if use_right else "coop")
             offer = listings.Offer(category, f"machine {mode}", mode, start_price_fen=100_000,
                                    increment_fen=10_000 if mode == "ascending" else 0,

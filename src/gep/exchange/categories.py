@@ -44,7 +44,8 @@ def seed_rows() -> list[dict[str, Any]]:
             "bidding_s": round(float(merged["bidding_days"]) * DAY),
             "contract_s": round(float(merged["contract_days"]) * DAY),
             "settle_s": round(float(merged["settle_days"]) * DAY), "unit": c.get("unit", ""),
-            "mandatory": bool(c.get("mandatory", False)), "verified": False, "sourcing": c["sourcing"],
+            "units_from": c.get("units_from", ""), "mandatory": bool(c.get("mandatory", False)), "verified": False,
+            "sourcing": c["sourcing"],
             "source": c.get("source", ""), "active": True, "position": (i + 1) * 10})
     return rows
 

@@ -112,6 +112,9 @@ def create(session: Session, offer: Offer, by: Principal, seller_org_id: int | N
         raise InputError(N_("category {id} is not open for trading"), id=category.code)
     if offer.mode not in rules.MODES:
         raise InputError(N_("unknown trading mode {mode}"), mode=offer.mode)
+    if category.units_from and not offer.units_ref:
+        raise InputError(N_("{category} are kept in their own registry: set them aside there ({page}) and the "
+                            "listing follows"), category=category.name_zh, page=category.units_from)
     if offer.right_id is not None:
         _place_of_right(session, offer, category, by)
     _check_term(category, offer.term_years)

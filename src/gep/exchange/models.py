@@ -50,6 +50,8 @@ class Category(Base):
     contract_s: Mapped[int] = mapped_column(Integer)  # from the award to the signed contract
     settle_s: Mapped[int] = mapped_column(Integer)  # from the contract to the payment
     unit: Mapped[str] = mapped_column(String(20), default="")  # multi-unit listings: t, kg, tCO2e …
+    # units kept by a registry (carbon, discharge quota) are listed from there only (the page that sets them aside)
+    units_from: Mapped[str] = mapped_column(String(100), default="", server_default="")
     mandatory: Mapped[bool] = mapped_column(Boolean, default=False)  # must trade on the platform
     verified: Mapped[bool] = mapped_column(Boolean, default=False)  # confirmed against the official list
     sourcing: Mapped[str] = mapped_column(String(20), default="named")  # named, traded, analog, derived, official

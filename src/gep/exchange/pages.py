@@ -20,7 +20,8 @@ router = APIRouter(include_in_schema=False)
 def _config(db: Session, caller: Principal | None, **more: Any) -> dict[str, Any]:
     return {"states": rules.STATES, "modes": rules.MODES, "verbs": rules.VERBS, "sourcing": categories.SOURCING,
             "categories": [{"code": c.code, "zh": c.name_zh, "en": c.name_en, "modes": c.modes, "unit": c.unit,
-                            "right_type": c.right_type, "active": c.active} for c in categories.all_categories(db)],
+                            "right_type": c.right_type, "active": c.active,
+                            "units_from": c.units_from} for c in categories.all_categories(db)],
             "can_trade": bool(caller and caller.can(perms.TRADE)),
             "can_review": bool(caller and caller.can(perms.REVIEW)),
             "can_edit_categories": bool(caller and caller.can(perms.CATEGORIES)),

@@ -19,8 +19,12 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("exchange_listing", schema=None) as batch_op:
         batch_op.add_column(sa.Column("units_ref", sa.String(length=60), server_default="", nullable=False))
+    with op.batch_alter_table("exchange_category", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("units_from", sa.String(length=100), server_default="", nullable=False))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("exchange_category", schema=None) as batch_op:
+        batch_op.drop_column("units_from")
     with op.batch_alter_table("exchange_listing", schema=None) as batch_op:
         batch_op.drop_column("units_ref")

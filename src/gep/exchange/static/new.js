@@ -8,7 +8,7 @@ function fitCategories() {
   const k = kind();
   const select = $("n-category");
   select.replaceChildren();
-  populateCategories(select, (c) => c.active && (k === "gep" ? c.code === "gep_regulating" : k === "right" ? c.right_type !== "" || c.code === "asset_package" : c.modes.includes("multi_unit") || c.right_type === ""));
+  populateCategories(select, (c) => c.active && !c.units_from && (k === "gep" ? c.code === "gep_regulating" : k === "right" ? c.right_type !== "" || c.code === "asset_package" : c.modes.includes("multi_unit") || c.right_type === ""));
   fitModes();
 }
 function fitModes() {
