@@ -43,6 +43,14 @@ def serial(project_code: str, vintage: int, number: int) -> str:
     return f"{project_code}-{vintage}-{number:08d}"
 
 
+def parse_serial(text: str) -> tuple[str, int, int] | None:
+    """(project code, vintage, number) of a serial number as `serial` writes it, or None if it is not one."""
+    parts = text.strip().rsplit("-", 2)
+    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+        return None
+    return parts[0], int(parts[1]), int(parts[2])
+
+
 def serial_range(project_code: str, vintage: int, start: int, end: int) -> str:
     return serial(project_code, vintage, start) if start == end else \
         f"{serial(project_code, vintage, start)} – {end:08d}"

@@ -482,7 +482,7 @@ def find_retirements(session: Session, text: str = "", limit: int = 100) -> list
     q = select(Retirement).order_by(Retirement.id.desc()).limit(limit)
     text = text.strip()
     if text:
-        number = _serial_number(text)
+        number = rules.parse_serial(text)
         if number is not None:
             project_code, vintage, n = number
             hit = session.scalar(
@@ -496,12 +496,6 @@ def find_retirements(session: Session, text: str = "", limit: int = 100) -> list
     return list(session.scalars(q))
 
 
-def _serial_number(text: str) -> tuple[str, int, int] | None:
-    parts = text.rsplit("-", 2)
-    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
-        return None
-    return parts[0], int(parts[1]), int(parts[2])
-
 
 # -- the exchange -------------------------------------------------------------------------------------------------
 
@@ -512,9 +506,9 @@ def offer(session: Session, account_id: int, quantity: int, title: str, by: Prin
     account = _own_account(session, account_id, by)
     if account.organisation_id is None:
         raise PermissionDenied(N_("an organisation's units are offered on the exchange"))
-    row = ExchangeOffer(account_id=account.id, escrow_id=0, quantity=quantity, delivered=0, returned=0,
+    # the escrow account is named after the offer: the offer points at the seller's account until it exists
+    row = ExchangeOffer(account_id=account.id, escrow_id=account.id, quantity=quantity, delivered=0, returned=0,
                         listing="", settled_deals=[], open=True, by_user_id=by.user_id, created_at=now())
-    row.escrow_id = account.id  # replaced below, once the offer has its number
     session.add(row)
     session.flush()
     escrow = _account(session, f"offer:{row.id}", "escrow", f"exchange escrow · offer {row.id}", None, None)

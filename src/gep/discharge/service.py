@@ -42,7 +42,7 @@ from gep.discharge.models import (
 )
 from gep.errors import N_, Conflict, FileError, InputError, NotFound, PermissionDenied, Problem
 from gep.kit import events
-from gep.kit.audit import audit, now
+from gep.kit.audit import audit, aware, now
 from gep.kit.notify import notify
 from gep.kit.principal import Principal
 from gep.ledger import service as ledger
@@ -545,7 +545,7 @@ def record_emissions(session: Session, rows: list[dict[str, str]], by: Principal
     latest = {(int(e), str(p)): at for e, p, at in session.execute(
         select(EmissionRecord.enterprise_id, EmissionRecord.pollutant, func.max(EmissionRecord.at))
         .where(EmissionRecord.enterprise_id.in_(ids)).group_by(EmissionRecord.enterprise_id, EmissionRecord.pollutant))}
-    latest = {k: _aware(v) for k, v in latest.items()}
+    latest = {k: aware(v) for k, v in latest.items()}
     stored = _stored(session, ids, rows)
     upper = [{**r, "enterprise": str(r.get("enterprise", "")).strip().upper()} for r in rows]
     checked, skipped = rules.check_records(upper, {c: e.id for c, e in known.items()}, latest, stored, first_row)
@@ -569,19 +569,13 @@ def record_emissions(session: Session, rows: list[dict[str, str]], by: Principal
     at = now()
     session.add_all([QuotaEntry(key=f"emission:{row.id}#0", from_id=accounts[row.enterprise_id][0].id,
                                 to_id=accounts[row.enterprise_id][1].id, pollutant=row.pollutant,
-                                year=rules.year_of(_aware(row.at)), grams=row.grams, kind="emission",
+                                year=rules.year_of(aware(row.at)), grams=row.grams, kind="emission",
                                 ref=f"emission:{row.id}", by_user_id=by.user_id, at=at)
                      for row in rows_made if row.grams > 0])
     session.flush()
     alerts = _alerts(session, before, by_id)
     audit(session, by, "import", "discharge_import", imp.id, rows=len(rows), booked=imp.booked, skipped=skipped)
     return ImportResult(imp.id, len(rows), imp.booked, skipped, alerts)
-
-
-def _aware(at: datetime) -> datetime:
-    from gep.kit.audit import aware
-
-    return aware(at)
 
 
 def _stored(session: Session, ids: set[int], rows: list[dict[str, str]]) -> dict[tuple[int, str, datetime], int]:
@@ -598,7 +592,7 @@ def _stored(session: Session, ids: set[int], rows: list[dict[str, str]]) -> dict
                                    EmissionRecord.grams).where(EmissionRecord.enterprise_id.in_(ids),
                                                                EmissionRecord.at >= min(times),
                                                                EmissionRecord.at <= max(times)))
-    return {key: int(g) for e, p, at, g in found if (key := (int(e), str(p), _aware(at)))[2] in times}
+    return {key: int(g) for e, p, at, g in found if (key := (int(e), str(p), aware(at)))[2] in times}
 
 
 def _used(session: Session, keys: set[tuple[int, str, int]]) -> dict[tuple[int, str, int], tuple[int, int]]:
@@ -666,7 +660,7 @@ def card(session: Session, enterprise_id: int, year: int, by: Principal) -> dict
     for pol, at, grams in session.execute(
             select(EmissionRecord.pollutant, EmissionRecord.at, EmissionRecord.grams)
             .where(EmissionRecord.enterprise_id == e.id, EmissionRecord.at >= start, EmissionRecord.at < end)):
-        local = _aware(at).astimezone(rules.CHINA)
+        local = aware(at).astimezone(rules.CHINA)
         series[str(pol)][f"{local.month:02d}"] += grams / 1e6  # t
         days[str(pol)][local.date().isoformat()] += grams / 1e3  # kg
     return {"enterprise": enterprise_view(e), "year": year,

@@ -15,15 +15,21 @@ async function load() {
   labelCells(document.getElementById("blocks"));
 }
 function form(id, run) {
-  document.getElementById(id).addEventListener("submit", async (ev) => {
-    ev.preventDefault(); fail("m-error"); done("");
-    try { done(await run()); await load(); } catch (ex) { fail("m-error", ex); }
+  const f = document.getElementById(id);
+  f.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    once(f, async () => {
+      fail("m-error"); done("");
+      try { done(await run()); await load(); } catch (ex) { fail("m-error", ex); }
+    });
   });
 }
+let retireKey = newKey();  // kept until the retirement is recorded: a retried request retires once
 const v = (id) => document.getElementById(id).value;
 form("retire", async () => {
-  const r = await api(`/api/carbon/accounts/${account.id}/retire`, {method: "POST", headers: {"Idempotency-Key": newKey()},
+  const r = await api(`/api/carbon/accounts/${account.id}/retire`, {method: "POST", headers: {"Idempotency-Key": retireKey},
     body: {quantity: Number(v("r-qty")), purpose: v("r-purpose"), beneficiary: v("r-beneficiary"), detail: v("r-detail")}});
+  retireKey = newKey();
   return T("Retirement {code} is recorded; certificate {serial}", {code: r.code, serial: r.certificate_serial});
 });
 form("offer", async () => {

@@ -10,8 +10,9 @@ function species() {
 }
 byId("p-method").addEventListener("change", species);
 species();
-byId("new").addEventListener("submit", async (ev) => {
-  ev.preventDefault(); fail("n-error");
+byId("new").addEventListener("submit", (ev) => { ev.preventDefault(); once(byId("new"), create); });
+async function create() {
+  fail("n-error");
   const stands = byId("p-stands").value.split(/\n/).map((l) => l.trim()).filter(Boolean).map((l) => {
     const [parcel, sp] = l.split(/[,，\t]/).map((x) => (x || "").trim());
     return {parcel_code: parcel, species: sp || ""};
@@ -21,4 +22,4 @@ byId("new").addEventListener("submit", async (ev) => {
       region_id: Number(byId("p-region").value), start: byId("p-start").value, stands}});
     window.location.href = `/carbon/projects/${p.id}`;
   } catch (ex) { fail("n-error", ex); }
-});
+}

@@ -6,7 +6,11 @@ const PARAMS = {wood_density: N_("basic wood density (WD)"), bef: N_("biomass ex
 let speciesNames = {};
 const speciesName = (sid) => speciesNames[sid] || sid;
 const MOVES = {issue: N_("issued"), transfer: N_("transferred"), offer: N_("set aside for the exchange"), deliver: N_("delivered to a buyer"), return: N_("returned unsold"), retire: N_("retired")};
-function action(label, handler) { const b = el("button", {type: "button", class: "secondary small"}, label); b.addEventListener("click", () => handler().then(load).catch((ex) => fail("p-error", ex))); return b; }
+function action(label, handler) {
+  const b = el("button", {type: "button", class: "secondary small"}, label);
+  b.addEventListener("click", () => { b.disabled = true; handler().then(load).catch((ex) => { b.disabled = false; fail("p-error", ex); }); });
+  return b;
+}
 function showEstimate(period) {
   const box = document.getElementById("estimate");
   box.hidden = !period || !period.estimate;
@@ -29,23 +33,27 @@ function openVerify(period) {
   document.getElementById("v-tonnes").max = period.estimated_t;
   form.scrollIntoView({block: "nearest"});
 }
-document.getElementById("verify").addEventListener("submit", async (ev) => {
-  ev.preventDefault(); fail("p-error");
-  const approve = !(ev.submitter && ev.submitter.name === "reject");
+document.getElementById("verify").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  once(ev.target, () => verify(!(ev.submitter && ev.submitter.name === "reject")));
+});
+async function verify(approve) {
+  fail("p-error");
   const t = document.getElementById("v-tonnes").value;
   try {
     await api(`/api/carbon/periods/${verifying.id}/verify`, {method: "POST", body: {approve, verified_t: approve && t !== "" ? Number(t) : null, opinion: document.getElementById("v-opinion").value}});
     document.getElementById("verify").hidden = true; document.getElementById("verify").reset(); await load();
   } catch (ex) { fail("p-error", ex); }
-});
+}
 function reportForm(p) {
   const form = document.getElementById("report");
   form.hidden = !p.can_report;
   if (!p.can_report || reportReady) return;
   reportReady = true;
   document.getElementById("r-rows").placeholder = p.stands.map((s) => `${s.parcel_code}, 80, 82, 80, 90`).join("\n");
-  form.addEventListener("submit", async (ev) => {
-    ev.preventDefault(); fail("p-error");
+  form.addEventListener("submit", (ev) => { ev.preventDefault(); once(form, save); });
+  async function save() {
+    fail("p-error");
     const rows = document.getElementById("r-rows").value.split(/\n/).map((l) => l.trim()).filter(Boolean).map((l) => {
       const [code, ...nums] = l.split(/[,，\t]/).map((x) => x.trim());
       const [bs, be, ps, pe] = nums.map(Number);
@@ -55,7 +63,7 @@ function reportForm(p) {
       await api(`/api/carbon/projects/${ID}/periods`, {method: "POST", body: {start: document.getElementById("r-start").value, end: document.getElementById("r-end").value, measurements: rows}});
       form.reset(); await load();
     } catch (ex) { fail("p-error", ex); }
-  });
+  }
 }
 async function load() {
   const p = await api(`/api/carbon/projects/${ID}`);

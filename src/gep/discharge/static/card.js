@@ -22,7 +22,7 @@ async function load() {
     let act = "";
     if (b.state === "due" && window.GEP.can_hold && !EID) {
       act = el("button", {type: "button", class: "small"}, T("pay the fee"));
-      act.addEventListener("click", () => api(`/api/discharge/bills/${b.id}/pay`, {method: "POST"}).then(load).catch((ex) => fail("d-error", ex)));
+      act.addEventListener("click", () => { act.disabled = true; api(`/api/discharge/bills/${b.id}/pay`, {method: "POST"}).then(load).catch((ex) => { act.disabled = false; fail("d-error", ex); }); });
     }
     return el("tr", {}, el("td", {}, b.year), el("td", {class: "n"}, yuanText(b.amount_fen / 100)), el("td", {}, b.due_on), el("td", {}, b.state === "paid" ? T("fee paid") : T("fee due")), el("td", {}, act));
   }));
@@ -31,13 +31,13 @@ async function load() {
     let act = "";
     if (p.state === "active" && window.GEP.can_manage && EID) {
       act = el("button", {type: "button", class: "small secondary"}, T("release"));
-      act.addEventListener("click", () => api(`/api/discharge/pledges/${p.id}/release`, {method: "POST"}).then(load).catch((ex) => fail("d-error", ex)));
+      act.addEventListener("click", () => { act.disabled = true; api(`/api/discharge/pledges/${p.id}/release`, {method: "POST"}).then(load).catch((ex) => { act.disabled = false; fail("d-error", ex); }); });
     }
     return el("li", {}, T("{t} t of {pollutant} for {year} pledged to {bank} ({state})", {t: t3(p.t), pollutant: polName(p.pollutant), year: p.year, bank: p.bank, state: p.state === "active" ? T("locked") : T("released")}), " ", act);
   }));
   if (!c.pledges.length) document.getElementById("pledges").append(el("li", {class: "muted"}, T("No pledge.")));
 }
-document.getElementById("upload").addEventListener("submit", async (ev) => {
+onSubmit(document.getElementById("upload"), async (ev) => {
   ev.preventDefault(); fail("d-error");
   const done = document.getElementById("u-done"), problems = document.getElementById("u-problems");
   done.hidden = true; problems.replaceChildren();
@@ -54,7 +54,7 @@ document.getElementById("upload").addEventListener("submit", async (ev) => {
 const lock = document.getElementById("lock");
 if (lock) {
   for (const code of Object.keys(window.GEP.pollutants)) document.getElementById("p-pollutant").append(el("option", {value: code}, polName(code)));
-  lock.addEventListener("submit", async (ev) => {
+  onSubmit(lock, async (ev) => {
     ev.preventDefault(); fail("d-error");
     const v = (id) => document.getElementById(id).value;
     const body = {enterprise_id: EID, pollutant: v("p-pollutant"), year, tonnes: v("p-t")};

@@ -45,7 +45,7 @@ function forms(o) {
   for (const r of o.reserves) if (r.county_code !== "city") document.getElementById("e-county").append(el("option", {value: r.county_code}, o.county_names[r.county_code] || r.county_code));
   document.getElementById("e-lines").append(...Object.keys(window.GEP.pollutants).map((code) => el("label", {}, T("{pollutant} (t a year)", {pollutant: polName(code)}), el("input", {id: `e-t-${code}`, inputmode: "decimal"}))));
   document.getElementById("e-start").value = year;
-  document.getElementById("permit").addEventListener("submit", async (ev) => {
+  onSubmit(document.getElementById("permit"), async (ev) => {
     ev.preventDefault(); fail("o-error"); done("");
     const org = Number(v("e-org"));
     const lines = Object.keys(window.GEP.pollutants).filter((code) => v(`e-t-${code}`).trim()).map((code) => ({pollutant: code, tonnes_per_year: v(`e-t-${code}`).trim()}));
@@ -61,14 +61,14 @@ function forms(o) {
     } catch (ex) { fail("o-error", ex); }
   });
   document.getElementById("a-first").value = year; document.getElementById("a-last").value = year + 4; document.getElementById("k-year").value = year;
-  document.getElementById("auction").addEventListener("submit", async (ev) => {
+  onSubmit(document.getElementById("auction"), async (ev) => {
     ev.preventDefault(); fail("o-error"); done("");
     try {
       await api("/api/discharge/offers", {method: "POST", body: {pollutant: v("a-pollutant"), first_year: Number(v("a-first")), last_year: Number(v("a-last")), kg_per_year: Number(v("a-kg")), county_code: v("a-county")}});
       done(T("The quota is set aside; the draft listing appears under My trades in a moment")); await load();
     } catch (ex) { fail("o-error", ex); }
   });
-  document.getElementById("check").addEventListener("submit", async (ev) => {
+  onSubmit(document.getElementById("check"), async (ev) => {
     ev.preventDefault(); fail("o-error"); done("");
     try {
       const r = await api("/api/discharge/project-checks", {method: "POST", body: {project_name: v("k-name"), county_code: v("k-county"), year: Number(v("k-year")), needs: {[v("k-pollutant")]: v("k-t")}}});

@@ -50,6 +50,15 @@ const when = (iso) => {
   const p = (n) => String(n).padStart(2, "0");
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 };
+// One request per click: a form's buttons stay disabled until its request returns (a double click sends once).
+async function once(form, run) {
+  if (form.dataset.busy) return undefined;
+  form.dataset.busy = "1";
+  const buttons = [...form.querySelectorAll("button")];
+  for (const b of buttons) b.disabled = true;
+  try { return await run(); } finally { delete form.dataset.busy; for (const b of buttons) b.disabled = false; }
+}
+function onSubmit(form, handler) { form.addEventListener("submit", (ev) => { ev.preventDefault(); once(form, () => handler(ev)); }); }
 // Elements are built with text nodes only: nothing a user typed is ever parsed as HTML.
 function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
