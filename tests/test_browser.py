@@ -63,22 +63,39 @@ def _breadcrumb(page: Page) -> list[str]:
     return page.locator("#breadcrumb a").all_inner_texts()
 
 
-# A point of the zone's polygon that is really on top (what a person can click), nearest its centre.
-_POINT_IN_ZONE = """(code) => {
-  const el = document.querySelector(`path.zone[data-code="${code}"]`);
-  if (!el) return null;
-  const r = el.getBoundingClientRect(), cx = r.left + r.width / 2, cy = r.top + r.height / 2;
-  const pts = [];
-  for (let i = 1; i < 20; i++)
-    for (let j = 1; j < 20; j++) pts.push([r.left + r.width * i / 20, r.top + r.height * j / 20]);
+# A point of the zone's polygon that is really on top (what a person can click), nearest its centre. The probe
+# covers only the part of the polygon inside both the map and the window (after a screenshot at phone width the
+# map can sit partly below the fold), on a grid fine enough for thin or many-part polygons.
+_CLICKABLE_POINT_JS = """(el) => {
+  const map = document.querySelector('#map').getBoundingClientRect();
+  const b = el.getBoundingClientRect();
+  const left = Math.max(b.left, map.left, 0), right = Math.min(b.right, map.right, window.innerWidth);
+  const top = Math.max(b.top, map.top, 0), bottom = Math.min(b.bottom, map.bottom, window.innerHeight);
+  if (right <= left || bottom <= top) return null;
+  const cx = (left + right) / 2, cy = (top + bottom) / 2, pts = [];
+  for (let i = 1; i < 40; i++)
+    for (let j = 1; j < 40; j++) pts.push([left + (right - left) * i / 40, top + (bottom - top) * j / 40]);
   pts.sort((a, b) => Math.hypot(a[0] - cx, a[1] - cy) - Math.hypot(b[0] - cx, b[1] - cy));
   for (const [x, y] of pts) if (document.elementFromPoint(x, y) === el) return {x, y};
   return null;
 }"""
 
+_POINT_IN_ZONE = f"""(code) => {{
+  const el = document.querySelector(`path.zone[data-code="${{code}}"]`);
+  return el ? ({_CLICKABLE_POINT_JS})(el) : null;
+}}"""
+
+
+def _show_map(page: Page) -> None:
+    """Bring the whole map into the window and take the mouse off it (its tooltip would cover a polygon)."""
+    page.locator("#map").scroll_into_view_if_needed()
+    page.mouse.move(0, 0)
+    page.wait_for_timeout(100)
+
 
 def _drill(page: Page, code: str, lowest: bool) -> None:
     """Click a zone on the map like a person (mouse on the polygon) and wait until the map shows what is below it."""
+    _show_map(page)
     point = page.evaluate(_POINT_IN_ZONE, code)
     assert point, f"zone {code} has no clickable point on the map"
     page.mouse.click(point["x"], point["y"])
@@ -111,13 +128,19 @@ def _settle(page: Page) -> None:
 
 
 def _first_zone(page: Page) -> str:
-    """The zone whose polygon is biggest on screen (easiest to see in the screenshots)."""
-    return page.evaluate("""() => {
+    """The zone whose polygon is biggest on screen (easiest to see in the screenshots) among those a person can
+    click (a polygon wholly under another one or outside the window is not)."""
+    _show_map(page)
+    code = page.evaluate(f"""() => {{
+      const clickable = {_CLICKABLE_POINT_JS};
       const zones = [...document.querySelectorAll('path.zone')];
-      const size = (z) => { const r = z.getBoundingClientRect(); return r.width * r.height; };
+      const size = (z) => {{ const r = z.getBoundingClientRect(); return r.width * r.height; }};
       zones.sort((a, b) => size(b) - size(a));
-      return zones[0].dataset.code;
-    }""")
+      const zone = zones.find((z) => clickable(z) !== null);
+      return zone ? zone.dataset.code : null;
+    }}""")
+    assert code, "no zone of the map can be clicked"
+    return str(code)
 
 
 def test_login_run_drill_down_and_download(page: Page, platform: Platform, folder: Path,
