@@ -20,7 +20,19 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 import gep
-from gep import auth, carbon, certificates, cooperatives, discharge, exchange, ledger, regions, registry
+from gep import (
+    auth,
+    carbon,
+    certificates,
+    cooperatives,
+    credit,
+    discharge,
+    exchange,
+    finance,
+    ledger,
+    regions,
+    registry,
+)
 from gep.db import default_url, make_engine, session_factory
 from gep.kit.domain import Domain
 from gep.kit.platform import Platform
@@ -41,6 +53,8 @@ DOMAINS: tuple[Domain, ...] = (
     exchange.domain,
     discharge.domain,
     carbon.domain,
+    credit.domain,
+    finance.domain,
 )
 
 

@@ -45,6 +45,7 @@ ISSUE = "carbon.issue"  # issue units for verified reports (the forestry bureau)
 READ_ALL = "carbon.read_all"
 OFFERED = "carbon.units_offered"  # outbox: units set aside for the exchange (a draft listing follows)
 UNITS_REF = "carbon:"  # an exchange listing's units_ref for an offer of these units
+RETIRED = "carbon.units_retired"  # outbox: units retired for good (ecological credit counts carbon neutrality)
 
 
 # -- projects and monitoring ----------------------------------------------------------------------------------
@@ -435,6 +436,9 @@ def retire(session: Session, req: RetireRequest, key: str, by: Principal, signer
                               party_org_ids=[o for o in (account.organisation_id,) if o is not None], by=by)
     row.certificate_serial = cert.serial
     audit(session, by, "retire", "carbon_retirement", row.id, code=row.code, quantity=quantity, purpose=req.purpose)
+    events.record(session, RETIRED, actor_id=by.user_id, retirement=row.code, quantity=quantity, purpose=req.purpose,
+                  organisation_id=account.organisation_id, user_id=account.user_id, holder_name=account.name,
+                  on=at.date().isoformat())
     return row
 
 

@@ -53,6 +53,7 @@ HOLD = "discharge.hold"  # an enterprise: its card, bills, offers of its own quo
 READ_ALL = "discharge.read_all"
 OFFERED = "discharge.quota_offered"  # outbox: quota set aside for the exchange (a draft listing follows)
 UNITS_REF = "discharge:"
+QUOTA_EXCEEDED = "discharge.quota_exceeded"  # outbox: an enterprise used its whole quota of a pollutant for a year
 CITY = "city"  # the city's reserve (市级储备账户) beside the counties'
 
 
@@ -622,6 +623,10 @@ def _alerts(session: Session, before: dict[tuple[int, str, int], tuple[int, int]
                                    used_grams=used, held_grams=held, at=now()))
             e = enterprises[enterprise_id]
             made.append({"enterprise": e.name, "pollutant": pollutant, "year": year, "threshold_pct": t})
+            if t >= 100:  # other domains (ecological credit) hear of a quota used up
+                events.record(session, QUOTA_EXCEEDED, organisation_id=e.organisation_id, enterprise=e.name,
+                              county_code=e.county_code, pollutant=pollutant, year=year, used_grams=used,
+                              held_grams=held)
             for user_id in session.scalars(select(User.id).where(User.organisation_id == e.organisation_id)):
                 notify(session, user_id, N_("{pollutant} {year}: {pct} % of the quota is used"),
                        link="/discharge/card", kind="discharge", pollutant=_name(pollutant), year=year,

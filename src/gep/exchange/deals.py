@@ -27,6 +27,7 @@ from gep.ledger.models import LedgerTransfer
 from gep.registry import service as registry
 
 SETTLED = "exchange.trade_settled"  # outbox: a trade was paid (a cooperative's package earns its revenue)
+DEFAULTED = "exchange.trade_defaulted"  # outbox: a winner missed a deadline (ecological credit counts it)
 WORDS = Catalogues((Path(__file__).resolve().parent,))
 CHINA = timezone(timedelta(hours=8))
 
@@ -121,6 +122,7 @@ def settle(session: Session, deal_id: int, by: Principal, signer: Signer) -> Dea
     events.record(session, SETTLED, actor_id=by.user_id, listing=listing.code, deal_id=deal.id,
                   package_id=listing.package_id, seller_org_id=listing.seller_org_id, total_fen=deal.total_fen,
                   units_ref=listing.units_ref, quantity=listings.units_of(listing, deal),
+                  collateral_ref=listing.collateral_ref, price_fen=deal.total_fen - deal.fee_fen,
                   buyer_org_id=reg.bidder_org_id, buyer_user_id=reg.bidder_user_id, buyer_name=reg.bidder_name,
                   fee_fen=deal.fee_fen, settled_on=deal.settled_at.date().isoformat())
     transfer_title(session, listing, deal, reg, by)
@@ -231,6 +233,9 @@ def default_if_due(session: Session, deal_id: int, step: str, at: datetime | Non
     deal.defaulted_at = at
     deal.reason = N_("the contract was not signed in time") if step == "sign" else N_("the price was not paid in time")
     _move(session, listing, deal, "default", SYSTEM, step=step, forfeited_fen=forfeited)
+    events.record(session, DEFAULTED, listing=listing.code, deal_id=deal.id, contract_no=deal.contract_no, step=step,
+                  buyer_org_id=reg.bidder_org_id, buyer_user_id=reg.bidder_user_id, buyer_name=reg.bidder_name,
+                  on=at.date().isoformat())
     if reg.created_by is not None:
         notify(session, reg.created_by, N_("Trade {no} defaulted: {reason}; the deposit is forfeited"),
                link=f"/exchange/listings/{listing.id}", kind="exchange", no=deal.contract_no, reason=deal.reason)

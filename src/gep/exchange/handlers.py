@@ -66,5 +66,36 @@ def units_offered(session: Session, event: Event) -> None:
                          unit=listing.unit)
 
 
+COLLATERAL_ENFORCED = "finance.collateral_enforced"
+# the category a pledged right is sold in, by the kind of its parcel
+COLLATERAL_CATEGORY = {"forest_land": "forest_right", "public_welfare_forest": "forest_right",
+                       "farmland": "rural_land", "river_section": "river_management",
+                       "water_take_permit": "water_withdrawal", "reservoir_pond": "reservoir_water",
+                       "idle_house": "idle_house", "homestead": "idle_house", "sand_gravel": "sand_gravel"}
+
+
+def collateral_enforced(session: Session, event: Event) -> None:
+    """A defaulted loan's pledged right becomes a draft listing of the bank's (once per right and loan): the
+    bank sets the terms and submits it; the proceeds go to the loan's proceeds account."""
+    p = event.payload
+    ref = str(p["collateral_ref"])
+    live = session.scalar(select(Listing.id).where(Listing.collateral_ref == ref, Listing.state.not_in(rules.FINAL))
+                          .execution_options(skip_scope=True))
+    if live is not None:
+        return
+    offer = listings.Offer(
+        category_code=COLLATERAL_CATEGORY.get(str(p.get("parcel_kind")), "forest_right"), title=str(p["title"])[:200],
+        mode="ascending", start_price_fen=int(p.get("start_price_fen") or 0),
+        increment_fen=max(100, int(p.get("start_price_fen") or 0) // 5000 * 100), right_id=int(p["right_id"]),
+        description=str(p.get("borrower_name") or ""), collateral_ref=ref)
+    listing = listings.create(session, offer, SYSTEM, seller_org_id=int(p["bank_org_id"]),
+                              seller_name=str(p.get("bank_name") or ""),
+                              seller_account_id=int(p["seller_account_id"]))
+    listing.created_by = event.actor_id
+    listings.tell_seller(session, listing, N_("The pledged right is on the exchange as draft listing {code}: set the "
+                                              "terms and submit it"))
+
+
 HANDLERS = (EventHandler(PACKAGE_OFFERED, package_offered, name="exchange.package_offered"),
+            EventHandler(COLLATERAL_ENFORCED, collateral_enforced, name="exchange.collateral_enforced"),
             *(EventHandler(kind, units_offered, name=f"exchange.{kind}") for kind in UNITS_OFFERED))

@@ -55,6 +55,9 @@ class Offer:
     gep_basis: dict[str, Any] = field(default_factory=dict)
     package_id: int | None = None
     units_ref: str = ""  # units set aside by another domain (carbon units, discharge quota): the quantity is fixed
+    # a pledged right its bank sells after a default ("finance:<loan code>:<right>"; the loan code is the pledge's
+    # ref): the bank, not the holder, sells it
+    collateral_ref: str = ""
 
 
 EDITABLE = ("title", "description", "mode", "start_price_fen", "increment_fen", "reserve_fen", "quantity", "unit",
@@ -86,7 +89,7 @@ def _place_of_right(session: Session, offer: Offer, category: Category, by: Prin
     right = registry.get_right(session, offer.right_id)
     if not right.active:
         raise Conflict(N_("right {id} has ended"), id=right.id)
-    if right.holder_id not in {h.id for h in registry.my_holders(session, by)}:
+    if not offer.collateral_ref and right.holder_id not in {h.id for h in registry.my_holders(session, by)}:
         raise PermissionDenied(N_("only the holder of right {id} may list it"), id=right.id)
     if category.right_type and right.type != category.right_type:
         raise InputError(N_("{category} trades a {expected}; right {id} is a {type}"), category=category.name_zh,
@@ -103,7 +106,7 @@ def _place_of_right(session: Session, offer: Offer, category: Category, by: Prin
 
 
 def create(session: Session, offer: Offer, by: Principal, seller_org_id: int | None = None,
-           seller_name: str | None = None, synthetic: bool = False) -> Listing:
+           seller_name: str | None = None, synthetic: bool = False, seller_account_id: int | None = None) -> Listing:
     """A draft listing of the caller's (a system hand-off may name the seller organisation)."""
     if seller_org_id is None:
         by.require(perms.TRADE)
@@ -129,8 +132,9 @@ def create(session: Session, offer: Offer, by: Principal, seller_org_id: int | N
     listing = Listing(
         code=f"pending-{at.timestamp()}-{by.user_id}", category_code=category.code, title=offer.title,
         description=offer.description, seller_org_id=org, seller_user_id=user,
-        seller_name=seller_name or by.party_name, seller_account_id=account.id, right_id=offer.right_id,
-        package_id=offer.package_id, units_ref=offer.units_ref, lock_id="", region_id=offer.region_id,
+        seller_name=seller_name or by.party_name, seller_account_id=seller_account_id or account.id,
+        right_id=offer.right_id, package_id=offer.package_id, units_ref=offer.units_ref, lock_id="",
+        collateral_ref=offer.collateral_ref[:80] or "", region_id=offer.region_id,
         county_code=offer.county_code,
         geojson=offer.geojson, lon=lon, lat=lat, area_mu=offer.area_mu, term_years=offer.term_years, mode=offer.mode,
         quantity=offer.quantity, unit=offer.unit or category.unit, start_price_fen=offer.start_price_fen,
@@ -187,6 +191,11 @@ def submit(session: Session, listing_id: int, by: Principal) -> Listing:
     if not category.active:
         raise InputError(N_("category {id} is not open for trading"), id=category.code)
     if listing.right_id is not None:
+        if listing.collateral_ref:  # the bank's pledge gives way to the trade lock, in this same transaction
+            pledge = listing.collateral_ref.split(":")[1]
+            for held in registry.locks_of(session, [listing.right_id]).get(listing.right_id, []):
+                if held.kind == "pledge" and held.ref == pledge:
+                    registry.release(session, listing.right_id, held.id, by, authorised=True)
         listing.lock_id = registry.lock(session, listing.right_id, "trade", "exchange", by, ref=listing.code,
                                         authorised=True)
     _price_deposit(listing, category)
@@ -302,7 +311,16 @@ def unlock(session: Session, listing: Listing, by: Principal | None) -> None:
         held = {k.id for k in registry.locks_of(session, [listing.right_id]).get(listing.right_id, [])}
         if listing.lock_id in held:
             registry.release(session, listing.right_id, listing.lock_id, by or SYSTEM, authorised=True)
+            if listing.collateral_ref and listing.state != "certificate_issued" and not _sold(session, listing):
+                # unsold collateral goes back under the bank's pledge at once (never a moment free to transfer)
+                registry.lock(session, listing.right_id, "pledge", listing.seller_name, by or SYSTEM,
+                              ref=listing.collateral_ref.split(":")[1], holder_organisation_id=listing.seller_org_id,
+                              authorised=True)
         listing.lock_id = ""
+
+
+def _sold(session: Session, listing: Listing) -> bool:
+    return any(d.settled_at is not None for d in store.deals_of(session, listing.id))
 
 
 def ended(session: Session, listing: Listing) -> None:
@@ -310,6 +328,8 @@ def ended(session: Session, listing: Listing) -> None:
     set aside that were not sold go back to their seller (`sold` counts the units of deals that were paid)."""
     if listing.package_id is not None and listing.state != "certificate_issued":
         events.record(session, ENDED, package_id=listing.package_id, listing=listing.code, state=listing.state)
+    if listing.collateral_ref and listing.state != "certificate_issued":
+        events.record(session, ENDED, collateral_ref=listing.collateral_ref, listing=listing.code, state=listing.state)
     if listing.units_ref:
         sold = sum(units_of(listing, d) for d in store.deals_of(session, listing.id) if d.settled_at is not None)
         events.record(session, ENDED, units_ref=listing.units_ref, listing=listing.code, state=listing.state,

@@ -83,6 +83,9 @@ class Listing(Scoped, Base):
     package_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # a cooperative's package (by event)
     units_ref: Mapped[str] = mapped_column(String(60), default="", server_default="")  # units another domain escrows
     lock_id: Mapped[str] = mapped_column(String(40), default="")  # the registry's trade lock on the right
+    # a pledged right a bank sells after a default ("finance:<loan>:<right>"): the pledge turns into the trade lock
+    # on submission and comes back if the listing ends unsold
+    collateral_ref: Mapped[str] = mapped_column(String(80), default="")
     region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), nullable=True)
     county_code: Mapped[str] = mapped_column(String(40), default="")
     geojson: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # WGS84, for the map

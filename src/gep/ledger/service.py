@@ -35,6 +35,9 @@ CODES = {  # why money moved: the words a statement shows (every domain posts wi
     "coop_revenue": N_("a cooperative's revenue received"), "coop_share": N_("revenue share"),
     "coop_rent": N_("rent"), "coop_lump_sum": N_("lump sum"),
     "discharge_fee": N_("paid-use fee for discharge rights"), "discharge_buyback": N_("discharge rights bought back"),
+    "loan_disbursement": N_("loan paid out"), "loan_principal": N_("loan principal repaid"),
+    "loan_interest": N_("loan interest"), "loan_recovery": N_("loan recovered from its collateral"),
+    "loan_surplus": N_("collateral proceeds beyond the loan"), "loan_write_off": N_("loan written off"),
 }
 
 PLATFORM_ACCOUNTS = {  # purpose: (name msgid, kind, no_overdraft)
@@ -83,6 +86,15 @@ def funds_of_caller(session: Session, by: Principal) -> LedgerAccount:
 def account_by_id(session: Session, account_id: int) -> LedgerAccount:
     """An account the caller may see (in a scoped session), or NotFound."""
     return found(session, LedgerAccount, account_id, N_("account {id} does not exist"))
+
+
+def account_by_id_unscoped(session: Session, account_id: int | None) -> LedgerAccount:
+    """An account by id whoever asks (a domain's own bookkeeping, not a caller's view)."""
+    row = session.scalar(select(LedgerAccount).where(LedgerAccount.id == account_id)
+                         .execution_options(skip_scope=True)) if account_id is not None else None
+    if row is None:
+        raise NotFound(N_("account {id} does not exist"), id=account_id)
+    return row
 
 
 # -- transfers ------------------------------------------------------------------------------------------------

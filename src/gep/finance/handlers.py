@@ -1,0 +1,31 @@
+"""What green finance does after the exchange's events: a pledged right sold on the exchange repays its loan;
+one whose listing ended unsold is pledged again. Both idempotent."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from gep.finance import service
+from gep.kit.domain import EventHandler
+from gep.kit.events import Event
+
+TRADE_SETTLED = "exchange.trade_settled"
+LISTING_ENDED = "exchange.listing_ended"
+
+
+def trade_settled(session: Session, event: Event) -> None:
+    p = event.payload
+    ref = str(p.get("collateral_ref") or "")
+    if ref.startswith(service.COLLATERAL_REF):
+        service.sold(session, ref, int(p.get("price_fen") or 0), str(p.get("listing") or ""))
+
+
+def listing_ended(session: Session, event: Event) -> None:
+    p = event.payload
+    ref = str(p.get("collateral_ref") or "")
+    if ref.startswith(service.COLLATERAL_REF) and p.get("state") != "certificate_issued":
+        service.unsold(session, ref)
+
+
+HANDLERS = (EventHandler(TRADE_SETTLED, trade_settled, name="finance.trade_settled"),
+            EventHandler(LISTING_ENDED, listing_ended, name="finance.listing_ended"))
