@@ -118,7 +118,8 @@ def test_each_bad_import_row_is_named() -> None:
 def test_a_broken_catalogue_is_refused_naming_the_entry() -> None:
     text = catalogue.DEFAULT.read_text(encoding="utf-8")
     with pytest.raises(InputError, match="indicator P01 names an unknown dimension"):
-        catalogue.parse(text.replace('dimension = "protection"\nname_zh = "参与植树', 'dimension = "nowhere"\nname_zh = "参与植树'))
+        catalogue.parse(text.replace('dimension = "protection"\nname_zh = "参与植树',
+                                     'dimension = "nowhere"\nname_zh = "参与植树'))
     with pytest.raises(InputError, match="highest threshold down"):
         catalogue.parse(text.replace('["AAA", 850]', '["AAA", 500]'))
     assert len([i for i in C.indicators.values() if i.list == "positive"]) == 12
@@ -383,7 +384,7 @@ def test_bad_service_calls_are_refused(world: World) -> None:
                            .with_permissions(frozenset()))
         with pytest.raises(InputError, match="does not apply"):
             service.record(s, service.NewEvent(world.ids["subject:e1"], "P07", DAY, "2"), officer(world, "recorder"))
-        with pytest.raises(FileError, match="missing columns|problem"):
+        with pytest.raises(FileError, match=r"missing columns|problem"):
             service.import_events(s, b"who,what\nx,y\n", "x.csv", officer(world, "recorder"))
         with pytest.raises(Conflict, match="another text"):
             service.install_catalogue(s, catalogue.DEFAULT.read_text(encoding="utf-8").replace("base = 600",

@@ -10,7 +10,7 @@ import itertools
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from fastapi.testclient import TestClient
@@ -230,7 +230,8 @@ def test_a_liangshan_loan_from_application_to_repayment(world: World, client: Te
         assert pledge_locks(s, right) == []
         principal = s.get(LedgerAccount, s.get(Loan, lid).principal_account_id)  # type: ignore[union-attr]
         assert principal is not None and principal.debits_posted - principal.credits_posted == 0
-        interest = s.scalar(select(LedgerAccount).where(LedgerAccount.code == f"bank:{world.orgs['丽水农商银行']}:interest"))
+        code = f"bank:{world.orgs['丽水农商银行']}:interest"
+        interest = s.scalar(select(LedgerAccount).where(LedgerAccount.code == code))
         assert interest is not None and interest.credits_posted == 27_000
 
 
@@ -285,7 +286,8 @@ def test_a_defaulted_mortgage_is_repaid_by_selling_the_right_on_the_exchange(wor
     drain(client)
     b1 = bank(world, 1).with_permissions(frozenset({"*"}))
     with unit_of_work(world.platform.factory) as s:  # type: ignore[arg-type]
-        listing = s.scalar(select(Listing).where(Listing.collateral_ref == f"finance:{s.get(Loan, lid).code}:{right}"))  # type: ignore[union-attr]
+        code = s.get(Loan, lid).code  # type: ignore[union-attr]
+        listing = s.scalar(select(Listing).where(Listing.collateral_ref == f"finance:{code}:{right}"))
         assert listing is not None and listing.seller_org_id == world.orgs["丽水农商银行"]
         assert [k.kind for k in registry.locks_of(s, [right])[right]] == ["pledge"]  # still pledged as a draft
         listing_id = listing.id
@@ -381,7 +383,7 @@ class LoanMachine(RuleBasedStateMachine):
 
     w: World
     rights_: list[int]
-    loans: list[int] = []  # across examples too: they share one database
+    loans: ClassVar[list[int]] = []  # across examples too: they share one database
 
     @rule(r=st.integers(0, 2), amount=st.integers(1, 5000), months=st.integers(1, 6))
     def apply_and_approve(self, r: int, amount: int, months: int) -> None:
@@ -433,7 +435,8 @@ class LoanMachine(RuleBasedStateMachine):
     @invariant()
     def books_balance_and_pledges_are_single(self) -> None:
         with unit_of_work(self.w.platform.factory) as s:  # type: ignore[arg-type]
-            d, c, dp, cp = s.execute(select(func.sum(LedgerAccount.debits_posted), func.sum(LedgerAccount.credits_posted),
+            d, c, dp, cp = s.execute(select(func.sum(LedgerAccount.debits_posted),
+                                            func.sum(LedgerAccount.credits_posted),
                                             func.sum(LedgerAccount.debits_pending),
                                             func.sum(LedgerAccount.credits_pending))).one()
             assert (d, dp) == (c, cp)

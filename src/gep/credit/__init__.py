@@ -30,5 +30,5 @@ domain = Domain(
     tasks=timers.TASKS,
     handlers=handlers.HANDLERS,
     seed=seed.seed,
-    depends_on=("registry", "regions"),
+    depends_on=("auth", "registry", "regions"),
 )

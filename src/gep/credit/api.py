@@ -112,8 +112,8 @@ def import_events(db: Db, caller: Recorder,
 
 
 @router.get("/queue", summary="The review queue: pending events and open objections")
-def review_queue(db: Db, caller: Reviewer) -> dict[str, Any]:
-    return service.queue(db)
+def review_queue(db: Db, caller: Reviewer, q: Annotated[str, Query(max_length=100)] = "") -> dict[str, Any]:
+    return service.queue(db, text=q)
 
 
 @router.post("/events/{event_id}/review", summary="Accept an event (it counts) or reject it with a reason")

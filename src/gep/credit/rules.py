@@ -27,7 +27,7 @@ SOURCES = {"manual": N_("entered by hand"), "csv": N_("imported from a file"), "
 def event_step(state: str, verb: str) -> str:
     after = EVENT_MOVES.get(verb, {}).get(state)
     if after is None:
-        raise Conflict(N_("a credit event that is {state} cannot be {verb}ed"),
+        raise Conflict(N_("a credit event that is {state} cannot take the step “{verb}”"),
                        state=Word(EVENT_STATES.get(state, state)), verb=Word(EVENT_VERBS.get(verb, verb)))
     return after
 

@@ -247,8 +247,9 @@ def _set_score(session: Session, row: CreditScore, t: rules.Tally, c: cat.Catalo
         session.add(ScoreChange(subject_id=row.subject_id, before_score=before_score, after_score=s.score,
                                 before_grade=before_grade, after_grade=s.grade, cause=cause, event_id=event_id,
                                 catalogue_version=c.version, by_user_id=by.user_id if by else None, at=now()))
-        audit(session, by, "score", "credit_subject", row.subject_id, before=before_score, after=s.score,
-              grade=s.grade, cause=cause, event=event_id)
+        if tell:  # a recount records every change above and audits itself once
+            audit(session, by, "score", "credit_subject", row.subject_id, before=before_score, after=s.score,
+                  grade=s.grade, cause=cause, event=event_id)
     if tell and before_grade != s.grade:
         _tell_subject(session, row.subject_id, N_("Your ecological credit grade is now {grade} (was {before})"),
                       grade=s.grade, before=before_grade)
@@ -550,11 +551,16 @@ def credit_page(session: Session, subject_id: int) -> dict[str, Any]:
             "objections": objections, "catalogue": {"version": c.version, "grades": [list(g) for g in c.grades]}}
 
 
-def queue(session: Session, limit: int = 100) -> dict[str, Any]:
-    """The review queue: pending events (oldest first) and open objections."""
+def queue(session: Session, limit: int = 100, text: str = "") -> dict[str, Any]:
+    """The review queue: pending events (oldest first, of the subjects whose name or code contains `text`) and
+    open objections."""
     c = current(session)
-    pending = list(session.scalars(select(CreditEvent).where(CreditEvent.state == "pending")
-                                   .order_by(CreditEvent.id).limit(limit)))
+    q = select(CreditEvent).where(CreditEvent.state == "pending")
+    if text.strip():
+        like = f"%{text.strip()}%"
+        q = q.where(CreditEvent.subject_id.in_(select(CreditSubject.id).where(
+            CreditSubject.name.like(like) | CreditSubject.code.like(like)).scalar_subquery()))
+    pending = list(session.scalars(q.order_by(CreditEvent.id).limit(limit)))
     subjects = {s.id: s for s in session.scalars(select(CreditSubject).where(
         CreditSubject.id.in_({e.subject_id for e in pending}))
         .execution_options(skip_scope=True))} if pending else {}

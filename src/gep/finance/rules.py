@@ -46,7 +46,8 @@ MOVES: dict[str, dict[str, str]] = {
     "unsold": {"enforcing": "defaulted"},
     "recover": {"enforcing": "enforced"},
 }
-VERBS = {"approve": N_("approve"), "reject": N_("reject"), "withdraw": N_("withdraw"), "disburse": N_("disburse"),
+VERBS = {"apply": N_("apply for the loan"), "approve": N_("approve"),
+         "reject": N_("reject"), "withdraw": N_("withdraw"), "disburse": N_("disburse"),
          "repay": N_("repay"), "settle": N_("settle"), "default": N_("declare in default"),
          "enforce": N_("enforce the collateral"), "unsold": N_("take the collateral back unsold"),
          "recover": N_("recover from the collateral")}

@@ -131,9 +131,11 @@ def collateral_facts(session: Session, right_ids: Sequence[int], borrower: Borro
     borrower, each right must be theirs and free of locks now."""
     out = []
     holders = None
-    if borrower is not None:
+    if borrower is not None:  # the holders the borrower stands for, and the household their credit is rated as
         holders = {h.id for h in registry.my_holders(session, Principal(
             borrower.user_id, "borrower", "", borrower.organisation_id, frozenset(), "system"))}
+        if borrower.subject is not None and borrower.subject.holder_id is not None:
+            holders.add(borrower.subject.holder_id)
     if len(set(right_ids)) != len(right_ids):
         raise InputError(N_("a right is offered twice"))
     for right_id in right_ids:
@@ -154,7 +156,10 @@ def collateral_facts(session: Session, right_ids: Sequence[int], borrower: Borro
             except InputError:
                 gep = None
         attrs = parcel.attributes or {}
-        out.append(rules.Collateral(right.id, parcel.kind, parcel.area_m2, parcel.length_m,
+        length = parcel.length_m
+        if not length and parcel.kind == "river_section":  # a river drawn as a strip: half its outline is its length
+            length = float(shapely.from_wkb(parcel.geometry).length) / 2
+        out.append(rules.Collateral(right.id, parcel.kind, parcel.area_m2, length,
                                     float(attrs.get("annual_compensation_yuan") or 0),
                                     float(attrs.get("water_volume_m3") or 0), _years_left(right.end), gep,
                                     (appraisals or {}).get(right.id)))
@@ -353,6 +358,12 @@ def proceeds_account(session: Session, loan: Loan) -> Any:
 
 
 def borrower_funds(session: Session, loan: Loan) -> Any:
+    """The borrower's funds: their organisation's or their own; a household without an account on the platform
+    (rated through the registry) gets one with the lending bank."""
+    if loan.borrower_org_id is None and loan.borrower_user_id is None:
+        return ledger.open_account(session, f"loan-borrower:{loan.borrower_subject_id}:funds",
+                                   f"{loan.borrower_name} ({loan.bank_name})", "liability", "funds",
+                                   organisation_id=loan.bank_org_id, no_overdraft=True)
     return ledger.funds_of(session, loan.borrower_org_id, loan.borrower_user_id if loan.borrower_org_id is None
                            else None, name=loan.borrower_name)
 

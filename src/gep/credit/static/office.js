@@ -5,7 +5,8 @@ let CATALOGUE = null;
 let FOUND = {};
 async function loadQueue() {
   if (!window.GEP.can_review) return;
-  const q = await api("/api/credit/queue");
+  const text = document.getElementById("q-text").value.trim();
+  const q = await api(`/api/credit/queue${text ? "?q=" + encodeURIComponent(text) : ""}`);
   document.getElementById("q-total").textContent = T("({n} waiting)", {n: q.total});
   const body = document.querySelector("#queue tbody");
   body.replaceChildren(...q.events.map((e) => {
@@ -85,10 +86,10 @@ async function setUpRecord() {
   document.getElementById("r-date").value = new Date().toISOString().slice(0, 10);
   const find = document.getElementById("r-find");
   find.addEventListener("input", async () => {
-    if (find.value.length < 1) return;
+    if (find.value.length < 1 || FOUND[find.value]) return;  // a choice from the list is not a new search
     const rows = await api(`/api/credit/subjects?q=${encodeURIComponent(find.value)}`).catch(() => []);
-    FOUND = Object.fromEntries(rows.map((r) => [`${r.name} · ${r.code}`, r]));
-    document.getElementById("r-subjects").replaceChildren(...Object.keys(FOUND).map((k) => el("option", {value: k})));
+    for (const r of rows) FOUND[`${r.name} · ${r.code}`] = r;
+    document.getElementById("r-subjects").replaceChildren(...rows.map((r) => el("option", {value: `${r.name} · ${r.code}`})));
   });
   onSubmit(form, async () => {
     fail("f-error"); done("f-done");
@@ -126,4 +127,6 @@ onSubmit(document.getElementById("find"), async () => {
   document.getElementById("found").replaceChildren(...rows.map((r) => el("li", {}, el("a", {href: `/credit/subjects/${r.id}`}, r.name), ` · ${kindName(r.kind)} · ${r.code} · `, el("span", {class: "grade"}, r.grade || "—"), " ", synthetic(r))));
   if (!rows.length) document.getElementById("found").append(el("li", {class: "muted"}, T("No subject found.")));
 });
+const queueFilter = document.getElementById("q-find");
+if (queueFilter) onSubmit(queueFilter, () => loadQueue().catch((ex) => fail("f-error", ex)));
 Promise.all([loadQueue(), loadDistribution(), setUpRecord()]).catch((ex) => fail("f-error", ex));
