@@ -398,12 +398,15 @@ def read_csv(data: bytes, filename: str) -> list[dict[str, str]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise FileError(filename, [Problem(N_("encoding"), N_("the file is not UTF-8 text"))]) from None
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in ("subject", "indicator", "date") if c not in (reader.fieldnames or [])]
-    if missing:
-        raise FileError(filename, [Problem(N_("header"), N_("missing columns: {columns} (expected {expected})"),
-                                           columns=", ".join(missing), expected=", ".join(rules.COLUMNS))])
-    rows = list(reader)
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        missing = [c for c in ("subject", "indicator", "date") if c not in (reader.fieldnames or [])]
+        if missing:
+            raise FileError(filename, [Problem(N_("header"), N_("missing columns: {columns} (expected {expected})"),
+                                               columns=", ".join(missing), expected=", ".join(rules.COLUMNS))])
+        rows = list(reader)
+    except csv.Error as exc:
+        raise FileError(filename, [Problem(N_("rows"), N_("not a CSV file: {error}"), error=str(exc))]) from None
     if len(rows) > MAX_IMPORT_ROWS:
         raise FileError(filename, [Problem(N_("rows"), N_("at most {n} rows in one file"), n=MAX_IMPORT_ROWS)])
     return rows

@@ -569,9 +569,11 @@ def import_settlements(session: Session, data: bytes, filename: str, by: Princip
     if session.scalar(select(SettlementImport.id).where(SettlementImport.digest == digest)) is not None:
         return {"recorded": 0, "skipped": 0, "rows": 0, "again": 1}
     try:
-        rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+        rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     except UnicodeDecodeError:
         raise FileError(filename, [Problem(N_("encoding"), N_("the file is not UTF-8 text"))]) from None
+    except csv.Error as exc:
+        raise FileError(filename, [Problem(N_("rows"), N_("not a CSV file: {error}"), error=str(exc))]) from None
     codes = {r.get("subject", "").strip() for r in rows}
     subjects = {s.code: s.id for s in session.scalars(select(CreditSubject).where(CreditSubject.code.in_(codes))
                                                       .execution_options(skip_scope=True))}
