@@ -24,6 +24,7 @@ from gep import (
     auth,
     carbon,
     certificates,
+    compensation,
     cooperatives,
     credit,
     discharge,
@@ -55,6 +56,7 @@ DOMAINS: tuple[Domain, ...] = (
     carbon.domain,
     credit.domain,
     finance.domain,
+    compensation.domain,
 )
 
 

@@ -286,16 +286,20 @@ DENSITY_BANDS = ("total", "material", "regulating", "cultural")
 def _density_writer(region: Region, year: int, profile: MethodProfile, run: _Run,
                     subs: list[tuple[Indicator, SubQuantity]], layers: dict[str, Layer]) -> Any:
     """A function that writes the per-pixel value density (yuan/ha) of the pixel-based indicators as a COG:
-    band 1 the total, bands 2–4 material, regulating and cultural (DENSITY_BANDS), so that the value of any
-    polygon can be read per category from the same pixels the accounts summed."""
+    band 1 the total, bands 2–4 material, regulating and cultural (DENSITY_BANDS), then one band per pixel-based
+    sub-indicator (described "indicator:sub_indicator"), so that the value of any polygon can be read per
+    category and per indicator from the same pixels the accounts summed."""
     terms: dict[str, list[Any]] = {c: [] for c in DENSITY_BANDS[1:]}
+    per_sub: list[tuple[str, Any]] = []
     for ind, sub in subs:
         key = f"{ind.SPEC.id}:{sub.output.id}"
         if sub.source_level == "pixel" and key in layers:
             _, price = valuate(SubQuantity(sub.output, pd.Series([1.0])), profile, year, run.price_year)
             layer = layers[key]
             pixels = layer.pixels() if isinstance(layer, ClassValues) else layer
-            terms[ind.SPEC.category].append(pixels * float(price.value or 0.0))
+            valued = pixels * float(price.value or 0.0)
+            terms[ind.SPEC.category].append(valued)
+            per_sub.append((key, valued))
     if not any(terms.values()):
         return None
 
@@ -304,16 +308,17 @@ def _density_writer(region: Region, year: int, profile: MethodProfile, run: _Run
         zone_mask = region.zones.rasterize(grid) > 0
         zero = da.zeros((grid.height, grid.width), chunks=zone_mask.chunks, dtype=np.float64)
         per_category = [da.nansum(da.stack(t), axis=0) if t else zero for t in terms.values()]
-        bands = [sum(per_category[1:], per_category[0]), *per_category]
+        bands = [sum(per_category[1:], per_category[0]), *per_category, *(v for _, v in per_sub)]
+        names = [*DENSITY_BANDS, *(k for k, _ in per_sub)]
         density = da.stack([da.where(zone_mask, b / (grid.pixel_area_m2 / 1e4), np.nan) for b in bands]
                            ).astype(np.float32)
         tmp = folder / "value_density.tmp.tif"
-        profile_ = {"driver": "GTiff", "width": grid.width, "height": grid.height, "count": len(DENSITY_BANDS),
+        profile_ = {"driver": "GTiff", "width": grid.width, "height": grid.height, "count": len(names),
                     "dtype": "float32", "crs": grid.crs.to_wkt(), "transform": grid.transform, "nodata": np.nan,
                     "tiled": True, "blockxsize": 512, "blockysize": 512, "compress": "deflate",
                     "interleave": "band"}
         with rasterio.open(tmp, "w", **profile_) as dst:
-            for i, name in enumerate(DENSITY_BANDS, start=1):
+            for i, name in enumerate(names, start=1):
                 dst.set_band_description(i, f"{name} (yuan/ha)")
             for block, (r0, c0) in _blocks(density):  # every band of a chunk from one computation
                 dst.write(block, window=rasterio.windows.Window(c0, r0, block.shape[-1], block.shape[-2]))

@@ -438,7 +438,7 @@ def retire(session: Session, req: RetireRequest, key: str, by: Principal, signer
     audit(session, by, "retire", "carbon_retirement", row.id, code=row.code, quantity=quantity, purpose=req.purpose)
     events.record(session, RETIRED, actor_id=by.user_id, retirement=row.code, quantity=quantity, purpose=req.purpose,
                   organisation_id=account.organisation_id, user_id=account.user_id, holder_name=account.name,
-                  on=at.date().isoformat())
+                  on=at.date().isoformat(), detail=req.detail.strip()[:300])
     return row
 
 

@@ -38,6 +38,8 @@ CODES = {  # why money moved: the words a statement shows (every domain posts wi
     "loan_disbursement": N_("loan paid out"), "loan_principal": N_("loan principal repaid"),
     "loan_interest": N_("loan interest"), "loan_recovery": N_("loan recovered from its collateral"),
     "loan_surplus": N_("collateral proceeds beyond the loan"), "loan_write_off": N_("loan written off"),
+    "compensation_stake": N_("stake in a compensation pool"),
+    "compensation_payout": N_("compensation paid out of the pool"),
 }
 
 PLATFORM_ACCOUNTS = {  # purpose: (name msgid, kind, no_overdraft)

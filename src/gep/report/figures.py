@@ -149,3 +149,24 @@ def density_map(array: np.ndarray, lang: str) -> bytes:
     fig.colorbar(im, ax=ax, shrink=0.7, label="元/ha" if lang == "zh" else "yuan/ha")
     ax.set_axis_off()
     return _png(fig)
+
+
+@_styled
+def damage_map(array: np.ndarray, extent: tuple[float, float, float, float], outlines: list[np.ndarray],
+               lang: str) -> bytes:
+    """A damaged area (red outline) over the value density (yuan/ha) of its surroundings."""
+    from matplotlib.colors import LogNorm
+
+    fig = _figure(6.0, 4.6)
+    ax = fig.subplots()
+    data = np.where(array > 0, array, np.nan)
+    finite = data[np.isfinite(data)]
+    lo, hi = (np.nanpercentile(finite, 2), np.nanpercentile(finite, 98)) if finite.size else (1.0, 10.0)
+    im = ax.imshow(data, cmap="YlGn", extent=extent, norm=LogNorm(vmin=max(lo, 1e-3), vmax=max(hi, lo * 1.01)))
+    for ring in outlines:
+        ax.plot(ring[:, 0], ring[:, 1], color="#c0392b", linewidth=1.6)
+    fig.colorbar(im, ax=ax, shrink=0.7, label="GEP 元/ha" if lang == "zh" else "GEP yuan/ha")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_aspect("equal")
+    return _png(fig)

@@ -80,7 +80,7 @@ class Report:
     subtitle: str
     key_figures: list[tuple[str, str]]
     sections: list[Section]
-    accounts: Accounts
+    accounts: Accounts | None = None  # the accounts behind an accounting report (none for other documents)
 
     def all_tables(self) -> list[Table]:
         return [tb for s in self.sections for tb in s.tables]

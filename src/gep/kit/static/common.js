@@ -94,3 +94,8 @@ if (document.getElementById("bell")) { refreshBell(); setInterval(refreshBell, 6
     button.setAttribute("aria-expanded", String(open));
   });
 })();
+// Shared page helpers: an error or a confirmation shown in the element `id`, a key figure, the synthetic badge.
+function failIn(id, ex) { const e = document.getElementById(id); if (!e) return; e.textContent = ex ? ex.message : ""; e.hidden = !ex; if (ex) e.scrollIntoView({block: "nearest"}); }
+function doneIn(id, text) { const e = document.getElementById(id); if (!e) return; e.textContent = text || ""; e.hidden = !text; }
+function kpiBox(label, value) { return el("div", {class: "kpi"}, el("div", {class: "k"}, label), el("div", {class: "v"}, value)); }
+function syntheticBadge(row, title) { return row.synthetic ? el("span", {class: "badge synthetic", title: title || T("generated demo data")}, T("synthetic")) : ""; }
