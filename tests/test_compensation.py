@@ -158,8 +158,10 @@ def test_bad_observations_are_reported_by_row_and_nothing_is_stored(platform: Pl
     with unit_of_work(platform.factory) as s:  # type: ignore[arg-type]
         sid = s.scalar(select(Section.id).where(Section.code == "Q1"))
         assert service.observations(s, sid, 2024) == []
-        with pytest.raises(InputError, match="lacks parameter"):
+        with pytest.raises(FileError) as header:
             service.parse_csv(b"section,period,value,unit\n", "x.csv")
+        assert str(header.value.problems[0]) == (
+            "header: missing columns: parameter (expected section, period, parameter, value, unit)")
 
 
 # -- through the API ----------------------------------------------------------------------------------------------

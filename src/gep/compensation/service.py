@@ -5,9 +5,7 @@ picture, a section's series and the fund ledger. Damage cases live in `damage_se
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,6 +20,7 @@ from gep.compensation.models import Agreement, Basin, Observation, ObservationIm
 from gep.db import add_once, found
 from gep.errors import N_, Conflict, FileError, InputError, NotFound, PermissionDenied, Problem
 from gep.kit.audit import audit, now
+from gep.kit.csvfile import read_rows
 from gep.kit.principal import Principal
 from gep.ledger import service as ledger
 from gep.ledger.models import LedgerAccount
@@ -29,6 +28,7 @@ from gep.ledger.models import LedgerAccount
 MANAGE = "compensation.manage"  # sections, agreements, observations, settlements, damage cases
 READ = "compensation.read"  # the basin's picture, settlements, the fund ledger, damage cases
 COLUMNS = ("section", "period", "parameter", "value", "unit")
+MAX_ROWS = 200_000
 
 
 # -- schemes ------------------------------------------------------------------------------------------------------
@@ -154,22 +154,7 @@ def sections_of(session: Session, basin_id: int) -> list[Section]:
 
 def parse_csv(data: bytes, filename: str) -> list[dict[str, str]]:
     """Rows of an observations CSV (UTF-8, with or without BOM): section, period, parameter, value, unit."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(N_("{file} is not UTF-8 text; save the table as CSV UTF-8"), file=filename) from None
-    reader = csv.DictReader(io.StringIO(text))
-    try:
-        header = [h.strip().lower() for h in (reader.fieldnames or [])]
-        missing = [c for c in COLUMNS if c not in header]
-        if missing:
-            raise InputError(N_("{file}: the header lacks {columns} (expected section, period, parameter, value, "
-                                "unit)"), file=filename, columns=", ".join(missing))
-        return [{(k or "").strip().lower(): v if isinstance(v, str) else "" for k, v in row.items()}
-                for row in reader]
-    except csv.Error as exc:
-        raise InputError(N_("{file}, line {line}: not a CSV file the platform can read ({reason})"), file=filename,
-                         line=reader.line_num, reason=str(exc)) from None
+    return read_rows(data, filename, COLUMNS, max_rows=MAX_ROWS)
 
 
 @dataclass
@@ -188,7 +173,7 @@ def import_observations(session: Session, rows: list[dict[str, str]], by: Princi
     by.require(MANAGE)
     if not rows:
         raise InputError(N_("{file} has no rows"), file=filename)
-    if len(rows) > 200_000:
+    if len(rows) > MAX_ROWS:
         raise InputError(N_("{file} has {count} rows; at most 200,000 at a time"), file=filename, count=len(rows))
     sections = {s.code: s for s in session.scalars(select(Section))}
     codes = {str(r.get("section", "")).strip() for r in rows}

@@ -9,9 +9,7 @@ scratch must give the same tally; tests check that it always does."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,6 +33,7 @@ from gep.credit.models import (
 from gep.db import add_once, found
 from gep.errors import N_, Conflict, FileError, InputError, NotFound, PermissionDenied, Problem
 from gep.kit.audit import audit, now
+from gep.kit.csvfile import read_rows
 from gep.kit.notify import notify
 from gep.kit.principal import Principal
 
@@ -394,22 +393,7 @@ class ImportResult:
 
 
 def read_csv(data: bytes, filename: str) -> list[dict[str, str]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise FileError(filename, [Problem(N_("encoding"), N_("the file is not UTF-8 text"))]) from None
-    try:
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        missing = [c for c in ("subject", "indicator", "date") if c not in (reader.fieldnames or [])]
-        if missing:
-            raise FileError(filename, [Problem(N_("header"), N_("missing columns: {columns} (expected {expected})"),
-                                               columns=", ".join(missing), expected=", ".join(rules.COLUMNS))])
-        rows = list(reader)
-    except csv.Error as exc:
-        raise FileError(filename, [Problem(N_("rows"), N_("not a CSV file: {error}"), error=str(exc))]) from None
-    if len(rows) > MAX_IMPORT_ROWS:
-        raise FileError(filename, [Problem(N_("rows"), N_("at most {n} rows in one file"), n=MAX_IMPORT_ROWS)])
-    return rows
+    return read_rows(data, filename, ("subject", "indicator", "date"), rules.COLUMNS, MAX_IMPORT_ROWS)
 
 
 def import_events(session: Session, data: bytes, filename: str, by: Principal, synthetic: bool = False

@@ -9,9 +9,7 @@ what it emitted. Nothing is made or lost, and an enterprise's card is its balanc
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -43,6 +41,7 @@ from gep.discharge.models import (
 from gep.errors import N_, Conflict, FileError, InputError, NotFound, PermissionDenied, Problem
 from gep.kit import events
 from gep.kit.audit import audit, aware, now
+from gep.kit.csvfile import read_rows
 from gep.kit.notify import notify
 from gep.kit.principal import Principal
 from gep.ledger import service as ledger
@@ -511,22 +510,7 @@ class ImportResult:
 
 
 def read_csv(data: bytes, filename: str) -> list[dict[str, str]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(N_("{file} is not UTF-8 text"), file=filename) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    try:
-        header = [h.strip().lower() for h in (reader.fieldnames or [])]
-        missing = [c for c in rules.COLUMNS if c not in header]
-        if missing:
-            raise InputError(N_("{file}: the header lacks {columns} (expected enterprise, pollutant, time, value, "
-                                "unit)"), file=filename, columns=", ".join(missing))
-        return [{(k or "").strip().lower(): v if isinstance(v, str) else "" for k, v in row.items()}
-                for row in reader]
-    except csv.Error as exc:
-        raise InputError(N_("{file}, line {line}: not a CSV file the platform can read ({reason})"), file=filename,
-                         line=reader.line_num, reason=str(exc)) from None
+    return read_rows(data, filename, rules.COLUMNS)
 
 
 def record_emissions(session: Session, rows: list[dict[str, str]], by: Principal, filename: str = "api",

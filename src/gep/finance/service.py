@@ -11,9 +11,7 @@ principal and interest due, the rest goes to the borrower, a shortfall is writte
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +32,7 @@ from gep.finance import rules
 from gep.finance.models import Collateral, Instalment, Loan, LoanStep, SettlementImport, SettlementRecord
 from gep.kit import events
 from gep.kit.audit import audit, now
+from gep.kit.csvfile import read_rows
 from gep.kit.notify import notify
 from gep.kit.principal import SYSTEM, Principal
 from gep.ledger import service as ledger
@@ -568,12 +567,7 @@ def import_settlements(session: Session, data: bytes, filename: str, by: Princip
     digest = hashlib.sha256(data).hexdigest()
     if session.scalar(select(SettlementImport.id).where(SettlementImport.digest == digest)) is not None:
         return {"recorded": 0, "skipped": 0, "rows": 0, "again": 1}
-    try:
-        rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
-    except UnicodeDecodeError:
-        raise FileError(filename, [Problem(N_("encoding"), N_("the file is not UTF-8 text"))]) from None
-    except csv.Error as exc:
-        raise FileError(filename, [Problem(N_("rows"), N_("not a CSV file: {error}"), error=str(exc))]) from None
+    rows = read_rows(data, filename, ("subject",))
     codes = {r.get("subject", "").strip() for r in rows}
     subjects = {s.code: s.id for s in session.scalars(select(CreditSubject).where(CreditSubject.code.in_(codes))
                                                       .execution_options(skip_scope=True))}
