@@ -62,6 +62,8 @@ def test_import_close_and_a_damage_claim(browser: Any, served: str, folder: Path
     # 1. the basin as seeded: the latest year with data, its sections and the funds
     expect(page.locator("#settlements tbody tr")).to_have_count(7)
     expect(page.locator("#funds tbody tr")).not_to_have_count(0)
+    page.locator("#f-statements details summary").first.click()  # a county's entries: stakes and payouts
+    expect(page.locator("#f-statements details[open] tbody tr")).not_to_have_count(0)
     shots(page, folder, "compensation-01-basin")
     assert not horizontal_overflow(page)
 

@@ -69,6 +69,12 @@ async function loadFunds() {
   document.querySelector("#funds tbody").replaceChildren(...f.counties.map((c) => el("tr", {},
     el("td", {}, c.name), el("td", {class: "n"}, fen(c.received_fen)), el("td", {class: "n"}, fen(c.paid_fen)), el("td", {class: "n"}, fen(c.balance_fen)))));
   labelCells(document.getElementById("funds"));
+  const CODES = {compensation_stake: T("stake in a compensation pool"), compensation_payout: T("compensation paid out of the pool")};
+  document.getElementById("f-statements").replaceChildren(...f.counties.filter((c) => c.statement.length).map((c) => el("details", {},
+    el("summary", {}, T("{county}: the account's entries", {county: c.name})),
+    el("div", {class: "table-wrap"}, el("table", {class: "data"}, el("thead", {}, el("tr", {}, el("th", {}, T("When")), el("th", {}, T("What")), el("th", {}, T("Counterparty")), el("th", {class: "n"}, T("Amount (yuan)")), el("th", {class: "n"}, T("Balance (yuan)")))),
+      el("tbody", {}, ...c.statement.map((e) => el("tr", {}, el("td", {}, when(e.at)), el("td", {}, CODES[e.code] || e.code), el("td", {}, e.counterparty),
+        el("td", {class: "n"}, `${e.incoming ? "+" : "−"}${fen(e.amount_fen)}`), el("td", {class: "n"}, fen(e.balance_fen))))))))));
   document.getElementById("f-total").textContent = T("The counties' balances add up to {total} yuan: stakes go into a pool and come back out of it, so the sum changes only by money from outside (a province or the centre).", {total: fen(f.total_fen)});
 }
 function forms() {
