@@ -69,6 +69,17 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     return Demo(work)
 
 
+@pytest.fixture(scope="session")
+def demo_accounts_only(tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    """The demo's region, 2019 accounts and report as `gep demo --resolution 1000` writes them, without the
+    platform (its seeding takes half the time: tests of the seeded platform use `demo`, and are slow)."""
+    from gep.cli import demo_accounts
+
+    work = tmp_path_factory.mktemp("demo-accounts")
+    demo_accounts(work, resolution=1000)
+    return Demo(work)
+
+
 def fresh_postgres_schema() -> tuple[str, str]:
     """A new empty schema in the test database, and a URL whose connections use it."""
     assert PG_URL

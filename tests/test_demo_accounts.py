@@ -13,8 +13,8 @@ from gep.accounting.accounts import read_accounts
 
 
 @pytest.fixture(scope="module")
-def table(demo: Demo) -> pd.DataFrame:
-    return read_accounts(demo.accounts).table
+def table(demo_accounts_only: Demo) -> pd.DataFrame:
+    return read_accounts(demo_accounts_only.accounts).table
 
 
 def test_four_levels_with_the_real_units(table: pd.DataFrame) -> None:
@@ -42,8 +42,8 @@ def test_each_zone_is_the_sum_of_its_children(table: pd.DataFrame) -> None:
                                        check_names=False)
 
 
-def test_zone_areas_sum_to_the_city(demo: Demo) -> None:
-    zones = pd.read_csv(demo.accounts / "zones.csv", dtype={"zone_code": str})
+def test_zone_areas_sum_to_the_city(demo_accounts_only: Demo) -> None:
+    zones = pd.read_csv(demo_accounts_only.accounts / "zones.csv", dtype={"zone_code": str})
     city = zones[zones.level == "city"]["area_km2"].iloc[0]
     for level in ("county", "township", "village"):
         assert zones[zones.level == level]["area_km2"].sum() == pytest.approx(city, rel=1e-12)
@@ -51,14 +51,14 @@ def test_zone_areas_sum_to_the_city(demo: Demo) -> None:
     assert city == pytest.approx(17_259.1, rel=0.01)
 
 
-def test_outputs_metadata_and_comparison(demo: Demo) -> None:
-    out = demo.accounts
+def test_outputs_metadata_and_comparison(demo_accounts_only: Demo) -> None:
+    out = demo_accounts_only.accounts
     meta = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
     assert meta["method"]["id"] == "zhejiang-2020"
     assert meta["inputs"]["layer:dem"]["synthetic"] is False
     assert meta["inputs"]["layer:ecosystem"]["synthetic"] is True
     assert any("geographic CRS" in n for n in meta["notes"])  # the real DEM ships in EPSG:4326
-    comparison = json.loads((demo.workdir / "accounts" / "comparison.json").read_text(encoding="utf-8"))
+    comparison = json.loads((demo_accounts_only.workdir / "accounts" / "comparison.json").read_text(encoding="utf-8"))
     assert comparison["published"]["gep_yi"] == 5024.47
     assert comparison["regulating_share_pct"]["published"] == pytest.approx(72.83, abs=0.01)
     assert comparison["demo"]["gep_yi"] > 0
@@ -66,11 +66,11 @@ def test_outputs_metadata_and_comparison(demo: Demo) -> None:
     assert {"区划代码", "核算指标", "功能量", "价值量(元)"} <= set(xlsx.columns)
 
 
-def test_constant_prices_scale_priced_rows_by_the_index(demo: Demo, tmp_path: Path) -> None:
+def test_constant_prices_scale_priced_rows_by_the_index(demo_accounts_only: Demo, tmp_path: Path) -> None:
     from gep.accounting.region import load_region
     from gep.accounting.run import account
 
-    region = load_region(demo.region)
+    region = load_region(demo_accounts_only.region)
     at_2019 = account(region, 2019).table
     at_2010 = account(region, 2019, price_year=2010).table
     keys = ["level", "zone_code", "indicator", "sub_indicator"]

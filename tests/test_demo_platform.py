@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from conftest import Demo
@@ -13,6 +14,8 @@ from gep.kit.principal import SYSTEM
 from gep.ledger import rules
 from gep.ledger import service as ledger
 from gep.ledger.models import LedgerAccount, LedgerTransfer
+
+pytestmark = pytest.mark.slow  # the whole demo, seeded (~45 s): with the browser tests, which build it anyway
 
 
 def test_the_demo_ledger_balances_and_holds_every_cooperative_payment(demo: Demo, tmp_path: Path) -> None:

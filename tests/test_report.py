@@ -26,9 +26,9 @@ SECTIONS = ["summary", "overview", "method", "quantities", "values", "levels", "
 
 
 @pytest.fixture(scope="module")
-def demo_accounts(demo: Demo) -> Path:
+def demo_accounts(demo_accounts_only: Demo) -> Path:
     """The demo command's accounts, with the report it wrote in zh and en in all three formats."""
-    return demo.accounts
+    return demo_accounts_only.accounts
 
 
 def number(text: str) -> float:

@@ -137,17 +137,9 @@ def report_cmd(
         _fail(exc)
 
 
-@app.command("demo")
-def demo_cmd(
-    workdir: Annotated[Path, typer.Option(help="where the demo region, accounts and database go")] = Path("gep-demo"),
-    resolution: Annotated[float, typer.Option(help="grid resolution in metres")] = 90.0,
-    rebuild: Annotated[bool, typer.Option(help="rebuild the demo region even if it exists")] = False,
-    serve: Annotated[bool, typer.Option(help="serve the platform at the end (env GEP_NO_SERVE=1 turns it off)")] = True,
-    host: str = "127.0.0.1",
-    port: int = 8000,
-) -> None:
-    """Build the Lishui demo, account it, write its report, load it into the platform and serve it."""
-    import os
+def demo_accounts(workdir: Path, resolution: float = 90.0, rebuild: bool = False) -> Path:
+    """The demo's first half: the region built (unless there), its 2019 accounts, the comparison with Lishui's
+    published GEP and the report in both languages; returns the accounts folder."""
     import shutil
 
     from gep.accounting.accounts import read_accounts
@@ -160,15 +152,32 @@ def demo_cmd(
     if not (region_dir / "region.toml").exists():
         console.print(f"building the Lishui demo region at {resolution:g} m into {region_dir} …")
         build_lishui_region(region_dir, resolution=resolution)
+    out = run_accounting(region_dir, 2019, None, workdir / "accounts" / "2019", None, True)
+    comparison = compare_with_published(read_accounts(out))
+    (out.parent / "comparison.json").write_text(json.dumps(comparison, ensure_ascii=False, indent=2), "utf-8")
+    console.print(comparison["text_en"])
+    for lang in ("zh", "en"):
+        _report([out], None, lang, FORMATS_DEFAULT)
+    console.print(f"demo accounts: [bold]{out}[/bold] (accounts.xlsx, accounts.csv, accounts.parquet, "
+                  "metadata.json, zones.csv, zones.gpkg, ecosystems.csv, value_density_2019.tif, report/)")
+    return out
+
+
+@app.command("demo")
+def demo_cmd(
+    workdir: Annotated[Path, typer.Option(help="where the demo region, accounts and database go")] = Path("gep-demo"),
+    resolution: Annotated[float, typer.Option(help="grid resolution in metres")] = 90.0,
+    rebuild: Annotated[bool, typer.Option(help="rebuild the demo region even if it exists")] = False,
+    serve: Annotated[bool, typer.Option(help="serve the platform at the end (env GEP_NO_SERVE=1 turns it off)")] = True,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+) -> None:
+    """Build the Lishui demo, account it, write its report, load it into the platform and serve it."""
+    import os
+
+    region_dir = workdir / "region"
     try:
-        out = run_accounting(region_dir, 2019, None, workdir / "accounts" / "2019", None, True)
-        comparison = compare_with_published(read_accounts(out))
-        (out.parent / "comparison.json").write_text(json.dumps(comparison, ensure_ascii=False, indent=2), "utf-8")
-        console.print(comparison["text_en"])
-        for lang in ("zh", "en"):
-            _report([out], None, lang, FORMATS_DEFAULT)
-        console.print(f"demo accounts: [bold]{out}[/bold] (accounts.xlsx, accounts.csv, accounts.parquet, "
-                      "metadata.json, zones.csv, zones.gpkg, ecosystems.csv, value_density_2019.tif, report/)")
+        out = demo_accounts(workdir, resolution, rebuild)
         url = f"sqlite:///{(workdir / 'gep.db').resolve()}"
         logins = platform.seed_demo(url, workdir, region_dir, [out])
     except GepError as exc:
