@@ -266,7 +266,7 @@ def test_the_counties_accounts_move_only_by_outside_money(platform: Platform) ->
                                                ("M2", "B5", "C5", "III", "xinan-r1-2012")])
     Settling.sections = [("M1", "oujiang-r3-2024", 2024), ("M2", "xinan-r1-2012", 2012)]
     run = Settling.TestCase
-    run.settings = settings(max_examples=12, stateful_step_count=14, deadline=None,
+    run.settings = settings(max_examples=10, stateful_step_count=14, deadline=None,
                             suppress_health_check=list(HealthCheck))
     run().runTest()
 

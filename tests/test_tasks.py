@@ -249,6 +249,7 @@ class TaskMachine(RuleBasedStateMachine):
 TestTaskMachine = TaskMachine.TestCase
 TestTaskMachine.settings = settings(max_examples=25, stateful_step_count=25, deadline=None,
                                     suppress_health_check=[HealthCheck.too_slow])
+TestTaskMachine.pytestmark = [pytest.mark.slow]  # 12 s of the fast run's budget: with the slow tests in CI
 
 
 # -- real concurrency on PostgreSQL ---------------------------------------------------------------------------
