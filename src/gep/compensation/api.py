@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -15,9 +16,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Query, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
 from gep.compensation import damage_service, rules, service
-from gep.compensation.models import Agreement, Basin, Section
+from gep.compensation.models import Agreement, Basin, DamageCase, Observation, Section
 from gep.db import found
 from gep.errors import N_, InputError
 from gep.kit.principal import Principal
@@ -174,8 +176,6 @@ def basin(basin_id: Id, db: Db, caller: Reader, year: Year) -> dict[str, Any]:
     counties: list[dict[str, Any]] = []
     if b.region_id is not None:
         codes = {s.upstream_code for s in sections} | {s.downstream_code for s in sections}
-        import json
-
         counties = [{"type": "Feature", "geometry": json.loads(z.geometry) if z.geometry else None,
                      "properties": {"code": z.code, "name": z.name}}
                     for z in regions.zones(db, b.region_id) if z.code in codes and z.geometry]
@@ -183,7 +183,8 @@ def basin(basin_id: Id, db: Db, caller: Reader, year: Year) -> dict[str, Any]:
     for r in rows:
         s = by_code[r["section"]]
         r["lon"], r["lat"], r["river"], r["synthetic"] = s.lon, s.lat, s.river, s.synthetic
-    years = sorted({y for s in sections for y in _years(db, s.id)})  # the years with observations
+    years = sorted(int(y) for (y,) in db.execute(select(Observation.year).where(
+        Observation.section_id.in_([s.id for s in sections])).distinct()))  # the years with observations
     return {"basin": {"id": b.id, "code": b.code, "name_zh": b.name_zh, "name_en": b.name_en,
                       "scheme_code": b.scheme_code, "synthetic": b.synthetic},
             "year": year, "years": years, "sections": rows, "counties": {"type": "FeatureCollection",
@@ -191,14 +192,6 @@ def basin(basin_id: Id, db: Db, caller: Reader, year: Year) -> dict[str, Any]:
             "moved_fen": sum(r.get("transfer_fen", 0) for r in rows),
             "counts": {d: sum(1 for r in rows if r.get("direction") == d) for d in rules.DIRECTIONS},
             "closed": sum(1 for r in rows if r.get("state") == "closed")}
-
-
-def _years(db: Db, section_id: int) -> set[int]:
-    from sqlalchemy import select
-
-    from gep.compensation.models import Observation
-    return {int(y) for (y,) in db.execute(select(Observation.year).where(Observation.section_id == section_id)
-                                          .distinct())}
 
 
 @router.get("/basins/{basin_id}/funds", summary="The counties' compensation accounts with their statements")
@@ -298,8 +291,6 @@ def recompute(settlement_id: Id, db: Db, caller: Reader) -> dict[str, Any]:
 
 @router.get("/regions/{region_id}/counties", summary="The region's counties as GeoJSON (the damage map's ground)")
 def counties(region_id: Id, db: Db, caller: Reader) -> dict[str, Any]:
-    import json
-
     level = [z for z in regions.get_region(db, region_id).levels][1:2] or ["county"]
     return {"type": "FeatureCollection", "features": [
         {"type": "Feature", "geometry": json.loads(z.geometry), "properties": {"code": z.code, "name": z.name}}
@@ -324,8 +315,6 @@ def open_case(body: CaseRequest, db: Db, caller: Office) -> dict[str, Any]:
 
 @router.get("/damage/{case_id}", summary="A damage case with its valuation")
 def get_case(case_id: Id, db: Db, caller: Reader) -> dict[str, Any]:
-    from gep.compensation.models import DamageCase
-
     return damage_service.case_view(found(db, DamageCase, case_id, N_("damage case {id} does not exist")))
 
 

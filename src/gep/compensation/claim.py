@@ -4,7 +4,6 @@ the method and its parameters, and the two remedies (restoration, or buying and 
 
 from __future__ import annotations
 
-import math
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -12,11 +11,11 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import rasterio
-from rasterio.windows import Window, from_bounds
-from shapely.geometry import shape
+from shapely.geometry import box, shape
 
 from gep.accounting.catalogue import ECOSYSTEM_GROUPS, ECOSYSTEMS
 from gep.accounting.indicators import REGISTRY
+from gep.compensation.damage import window_of
 from gep.report.figures import damage_map
 from gep.report.model import Figure, Report, Section, Table
 from gep.report.pdf import render_pdf
@@ -198,10 +197,7 @@ def _map(case: dict[str, Any], density: Path, crs: Any, lang: str) -> bytes | No
     with rasterio.open(density) as src:
         minx, miny, maxx, maxy = geom.bounds
         pad = max(maxx - minx, maxy - miny, 20 * abs(src.transform.a))
-        w = from_bounds(minx - pad, miny - pad, maxx + pad, maxy + pad, transform=src.transform)
-        c0, r0 = max(0, math.floor(w.col_off)), max(0, math.floor(w.row_off))
-        window = Window(c0, r0, math.ceil(w.col_off + w.width) - c0, math.ceil(w.row_off + w.height) - r0
-                        ).intersection(Window(0, 0, src.width, src.height))
+        window = window_of(src, box(minx - pad, miny - pad, maxx + pad, maxy + pad))
         data = src.read(1, window=window).astype(np.float64)
         t = src.window_transform(window)
     extent = (t.c, t.c + t.a * data.shape[1], t.f + t.e * data.shape[0], t.f)

@@ -131,7 +131,8 @@ def band_names(src: rasterio.io.DatasetReader) -> list[str]:
     return names
 
 
-def _window(src: rasterio.io.DatasetReader, geom: BaseGeometry) -> Window:
+def window_of(src: rasterio.io.DatasetReader, geom: BaseGeometry) -> Window:
+    """The raster window of whole pixels around a geometry, clipped to the raster (empty when outside)."""
     full = Window(0, 0, src.width, src.height)
     w = from_bounds(*geom.bounds, transform=src.transform)
     c0, r0 = math.floor(w.col_off), math.floor(w.row_off)
@@ -164,7 +165,7 @@ def affected(density: Path, ecosystem: Any, ids: list[str], geom: BaseGeometry, 
         bands = [n for n in names if n != "total"]
         index = [names.index(n) + 1 for n in bands]
         pixel_ha = abs(src.transform.a * src.transform.e) / 1e4
-        window = _window(src, geom)
+        window = window_of(src, geom)
         if window.width <= 0 or window.height <= 0:
             raise InputError(N_("the damaged area lies outside the region"))
         inside = _mask(src, window, geom)
@@ -188,7 +189,7 @@ def _reference(src: rasterio.io.DatasetReader, ecosystem: Any, to_codes: np.ndar
     for g, c in ((geom, code), (None, "")):
         if g is None and c:
             continue
-        window = _window(src, g) if g is not None else Window(0, 0, src.width, src.height)
+        window = window_of(src, g) if g is not None else Window(0, 0, src.width, src.height)
         eco = np.asarray(ecosystem[int(window.row_off):int(window.row_off + window.height),
                                    int(window.col_off):int(window.col_off + window.width)])
         pick = np.isin(eco, to_codes)

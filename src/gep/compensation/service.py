@@ -335,15 +335,13 @@ def compute(session: Session, agreement: Agreement, year: int) -> Computed:
                     len(used), problem)
 
 
-def monthly(session: Session, agreement: Agreement, year: int) -> list[dict[str, Any]]:
-    """The provisional index of each month with data (每月计算): that month's values against the year's baseline;
-    the year's water-use efficiency when reported, else the baseline (ratio 1). Nothing is paid on these."""
-    c = compute(session, agreement, year)
-    section = session.get(Section, agreement.section_id)
-    assert section is not None
+def monthly(c: Computed, water_class: str, rows: list[Observation]) -> list[dict[str, Any]]:
+    """The provisional index of each month with data (每月计算): that month's values against the year's baseline
+    (from the year's computation `c`); the year's water-use efficiency when reported, else the baseline (ratio
+    1). Nothing is paid on these."""
     by_month: dict[int, dict[str, Decimal]] = defaultdict(dict)
     annual: dict[str, Decimal] = {}
-    for o in observations(session, agreement.section_id, year):
+    for o in rows:
         if o.month == 0:
             annual[o.parameter] = Decimal(o.value)
         else:
@@ -357,18 +355,18 @@ def monthly(session: Session, agreement: Agreement, year: int) -> list[dict[str,
         except InputError:
             continue
         out.append({"month": month, "index": str(idx.value),
-                    "direction": rules.direction(c.scheme, section.water_class, idx.value),
+                    "direction": rules.direction(c.scheme, water_class, idx.value),
                     "values": _strs(by_month[month])})
     return out
 
 
-def draft(session: Session, agreement: Agreement, year: int) -> Settlement:
-    """The year's settlement as of now: a draft is recomputed from the stored data each time it is read; a
-    closed one is returned as closed."""
+def draft(session: Session, agreement: Agreement, year: int, computed: Computed | None = None) -> Settlement:
+    """The year's settlement as of now: a draft is recomputed from the stored data each time it is read (or
+    takes the computation the caller just made); a closed one is returned as closed."""
     row = session.scalar(select(Settlement).where(Settlement.agreement_id == agreement.id, Settlement.year == year))
     if row is not None and row.state == "closed":
         return row
-    c = compute(session, agreement, year)
+    c = computed or compute(session, agreement, year)
     if row is None:
         made, _ = add_once(session, Settlement, {"agreement_id": agreement.id, "year": year},
                            lambda: Settlement(agreement_id=agreement.id, year=year, state="draft",
@@ -558,9 +556,9 @@ def section_series(session: Session, section_id: int, year: int) -> dict[str, An
     """A section's monthly values and provisional index of a year, with its thresholds (for the chart)."""
     section = found(session, Section, section_id, N_("section {id} does not exist"))
     agreement = agreement_for(session, section_id, year)
-    s = scheme(session, agreement.scheme_version)
-    band = s.thresholds[section.water_class]
     rows = observations(session, section_id, year)
+    c = compute(session, agreement, year)
+    s, band = c.scheme, c.scheme.thresholds[section.water_class]
     values: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for o in rows:
         values[o.parameter].append({"month": o.month, "value": o.value, "flagged": o.flagged})
@@ -569,8 +567,8 @@ def section_series(session: Session, section_id: int, year: int) -> dict[str, An
                         "downstream": section.downstream_name, "synthetic": section.synthetic},
             "year": year, "agreement": agreement.code, "scheme": s.as_dict(),
             "orientation": s.orientation, "lower": str(band.lower), "upper": str(band.upper),
-            "months": monthly(session, agreement, year), "values": values,
-            "settlement": settlement_view(session, draft(session, agreement, year), agreement, section),
+            "months": monthly(c, section.water_class, rows), "values": values,
+            "settlement": settlement_view(session, draft(session, agreement, year, c), agreement, section),
             "years": sorted({y for (y,) in session.execute(select(Observation.year).where(
                 Observation.section_id == section_id).distinct())})}
 
