@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 
 import gep
 from gep import (
+    assessment,
     auth,
     carbon,
     certificates,
@@ -57,6 +58,7 @@ DOMAINS: tuple[Domain, ...] = (
     credit.domain,
     finance.domain,
     compensation.domain,
+    assessment.domain,
 )
 
 

@@ -137,9 +137,11 @@ def report_cmd(
         _fail(exc)
 
 
-def demo_accounts(workdir: Path, resolution: float = 90.0, rebuild: bool = False) -> Path:
-    """The demo's first half: the region built (unless there), its 2019 accounts, the comparison with Lishui's
-    published GEP and the report in both languages; returns the accounts folder."""
+def demo_accounts(workdir: Path, resolution: float = 90.0, rebuild: bool = False) -> list[Path]:
+    """The demo's first half: the region built (unless there), its 2019 accounts with the comparison with
+    Lishui's published GEP and the report in both languages, then two wholly synthetic following years (2020,
+    2021; growth, the assessment and rewards compare years), each reported beside the year before at constant
+    prices; returns the accounts folders, 2019 first."""
     import shutil
 
     from gep.accounting.accounts import read_accounts
@@ -160,7 +162,13 @@ def demo_accounts(workdir: Path, resolution: float = 90.0, rebuild: bool = False
         _report([out], None, lang, FORMATS_DEFAULT)
     console.print(f"demo accounts: [bold]{out}[/bold] (accounts.xlsx, accounts.csv, accounts.parquet, "
                   "metadata.json, zones.csv, zones.gpkg, ecosystems.csv, value_density_2019.tif, report/)")
-    return out
+    folders = [out]
+    for year in (2020, 2021):
+        folders.append(run_accounting(region_dir, year, None, workdir / "accounts" / str(year), None, True))
+        for lang in ("zh", "en"):
+            _report(folders[-2:], None, lang, FORMATS_DEFAULT)
+        console.print(f"demo year {year} (wholly synthetic): [bold]{folders[-1]}[/bold], its report beside {year - 1}")
+    return folders
 
 
 @app.command("demo")
@@ -177,9 +185,9 @@ def demo_cmd(
 
     region_dir = workdir / "region"
     try:
-        out = demo_accounts(workdir, resolution, rebuild)
+        folders = demo_accounts(workdir, resolution, rebuild)
         url = f"sqlite:///{(workdir / 'gep.db').resolve()}"
-        logins = platform.seed_demo(url, workdir, region_dir, [out])
+        logins = platform.seed_demo(url, workdir, region_dir, folders)
     except GepError as exc:
         _fail(exc)
     console.print(f"platform database: {workdir / 'gep.db'}")

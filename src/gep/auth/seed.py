@@ -18,7 +18,8 @@ ORGANISATIONS = [("丽水市生态环境局（演示）", "government"), ("遂�
                  ("丽水农商银行（演示）", "bank"), ("丽水某光伏企业（演示）", "enterprise"),
                  ("丽水市公共资源交易中心（演示）", "government"), ("丽水某文旅企业（演示）", "enterprise"),
                  ("丽水市林业局（演示）", "government"), ("浙江某碳汇核证机构（演示）", "enterprise"),
-                 ("丽水某化工企业（演示）", "enterprise")] + [
+                 ("丽水某化工企业（演示）", "enterprise"), ("丽水市考核办（演示）", "government"),
+                 ("丽水市统计局（演示）", "government")] + [
     (f"{county}两山合作社（演示）", "cooperative") for county in COUNTIES if county != "遂昌县"]
 USERS = [("admin", "admin", "演示管理员", 0, "everything"),
          ("analyst", "analyst", "演示核算员", 0, "accounting runs, region import"),
@@ -33,7 +34,9 @@ USERS = [("admin", "admin", "演示管理员", 0, "everything"),
          ("forester", "carbon_officer", "演示林业局碳汇专员", 6, "the carbon registry's issuance"),
          ("verifier", "verifier", "演示核证员", 7, "verifying carbon monitoring reports"),
          ("factory", "enterprise_user", "演示化工企业用户", 8, "an enterprise's discharge card (over 80 % of its COD)"),
-         ("envofficer", "env_officer", "演示生态环境局专员", 0, "discharge permits, reserves and auctions")]
+         ("envofficer", "env_officer", "演示生态环境局专员", 0, "discharge permits, reserves and auctions"),
+         ("assessor", "assessor", "演示考核办专员", 9, "the GEP assessment: score sheets, colour codes, publishing"),
+         ("statistics", "department_reporter", "演示统计局填报员", 10, "a department's values for the GEP assessment")]
 
 
 def seed(ctx: SeedContext) -> None:

@@ -33,6 +33,10 @@ BoolArray = npt.NDArray[np.bool_]
 UInt8Array = npt.NDArray[np.uint8]
 
 YEAR = 2019
+# The demo's second year is wholly synthetic: 2019's layers and statistics with seeded changes at county scale,
+# so that growth, the assessment and the rewards have two years to compare. It is labelled so wherever shown.
+NEXT_YEARS = (2020, 2021)
+YEARS = (YEAR, *NEXT_YEARS)
 METHOD = "zhejiang-2020"
 REGION_CRS = "+proj=aea +lat_0=0 +lon_0=119.6 +lat_1=27.5 +lat_2=29 +datum=WGS84 +units=m +no_defs"
 CITY_CODE = "331100"
@@ -96,7 +100,7 @@ def build_lishui_region(dest: Path, resolution: float = 90.0, seed: int = 2019) 
     Returns `dest`. Deterministic: the same seed and resolution give the same files.
     """
     dest = _prepare_dest(Path(dest))
-    rng_zones, rng_rasters = np.random.default_rng(seed).spawn(2)
+    rng_zones, rng_rasters, rng_next = np.random.default_rng(seed).spawn(3)
     counties = _read_counties()
     zones = build_zones(counties, _read_townships(), rng_zones)
     zones.to_file(dest / "zones.gpkg", layer="villages", driver="GPKG")
@@ -107,12 +111,20 @@ def build_lishui_region(dest: Path, resolution: float = 90.0, seed: int = 2019) 
     shutil.copyfile(DATA_DIR / DEM_FILE, dest / "rasters" / "dem.tif")
     mask = geometry_mask(list(counties.geometry), out_shape=grid.shape, transform=grid.transform, invert=True)
     terrain = _terrain(_warp_dem(DATA_DIR / DEM_FILE, grid), mask, counties, grid)
-    for name, array in _synthetic_layers(terrain, rng_rasters).items():
+    rasters = _synthetic_layers(terrain, rng_rasters)
+    for name, array in rasters.items():
         _write_raster(dest / "rasters" / f"{name}.tif", array, grid)
-
     (dest / "statistics").mkdir()
     published = _read_published()
-    _write_statistics(dest / "statistics" / "statistics.csv", _statistics_rows(published, counties))
+    rows = _statistics_rows(published, counties)
+    all_rows = list(rows)
+    for before, year in zip(YEARS, NEXT_YEARS, strict=False):
+        rasters = _next_year_layers(rasters, before, year, terrain, rng_next)
+        for name, array in rasters.items():
+            _write_raster(dest / "rasters" / f"{name}.tif", array, grid)
+        rows = _next_year_rows(rows, year, rng_next)
+        all_rows += rows
+    _write_statistics(dest / "statistics" / "statistics.csv", all_rows)
     layers = _layer_blocks(published)
     (dest / "region.toml").write_text(_region_toml(resolution, layers), encoding="utf-8")
     (dest / "PROVENANCE.md").write_text(_provenance(layers, resolution, seed), encoding="utf-8")
@@ -427,6 +439,25 @@ def _synthetic_layers(terrain: Terrain, rng: np.random.Generator) -> dict[str, n
     return layers
 
 
+def _next_year_layers(layers: dict[str, npt.NDArray[Any]], before: int, year: int, t: Terrain,
+                      rng: np.random.Generator) -> dict[str, npt.NDArray[Any]]:
+    """A following year: each of the year before's layers times a smooth change at county scale (precipitation
+    ±3 % sd, NPP and cover a little up on average, ET with its own change), so zones grow at different rates."""
+    def changed(name: str, amplitude: float, trend: float, top: float | None = None) -> npt.NDArray[np.float32]:
+        factor = 1.0 + trend + amplitude * smooth_noise(rng, t.mask.shape, 30000 / t.resolution)
+        return _finish(np.clip(layers[f"{name}_{before}"].astype(np.float64) * factor, 0.0, top), t.mask)
+
+    precipitation = changed("precipitation", 0.03, 0.0)
+    return {
+        f"precipitation_{year}": precipitation,
+        f"storm_precipitation_{year}": _storm_map(precipitation, t, rng),
+        f"evapotranspiration_{year}": changed("evapotranspiration", 0.015, 0.0),
+        f"vegetation_cover_{year}": changed("vegetation_cover", 0.01, 0.005, 1.0),
+        f"npp_{year}": changed("npp", 0.02, 0.01),
+        f"rainfall_erosivity_{year}": _erosivity_map(precipitation, t),
+    }
+
+
 def _erosivity_map(precipitation: npt.NDArray[np.float32], t: Terrain) -> npt.NDArray[np.float32]:
     """R from annual precipitation with the Renard & Freimund (1994) relation R = 0.0483·P^1.61 (P > 850 mm).
 
@@ -736,6 +767,21 @@ def _landscape_rows(area: dict[str, float]) -> list[StatRow]:
     return rows
 
 
+def _next_year_rows(rows: list[StatRow], year: int, rng: np.random.Generator) -> list[StatRow]:
+    """A following year's statistics: each row of the year before times a seeded change of its county (about
+    +3 % ± 3 %), all of them estimates."""
+    counties = sorted({str(r["zone_code"])[:6] for r in rows})
+    change = dict(zip(counties, 1.0 + rng.normal(0.03, 0.03, len(counties)), strict=True))
+    out = []
+    for r in rows:
+        factor = 1.0 if "house_price" in r["item"] else float(change[str(r["zone_code"])[:6]])
+        how = (f"the demo's {r['year']} figure × {factor:.4f}, a seeded change for a wholly synthetic following "
+               "year")
+        out.append({**r, "year": year, "value": round(float(r["value"]) * factor, 8), "source": ESTIMATE + how,
+                    "synthetic": "true"})
+    return out
+
+
 def _write_statistics(path: Path, rows: list[StatRow]) -> None:
     """statistics.csv in the package's column order."""
     pd.DataFrame(rows, columns=["zone_code", "year", "item", "value", "unit", "source", "synthetic"]).to_csv(
@@ -768,7 +814,9 @@ STATISTICS_BLOCK: dict[str, Any] = {
     "files": ["statistics/statistics.csv"],
     "source": "lishui_statistics.csv (published) for water use; demo estimates otherwise (see each row)",
     "synthetic": True,
-    "note": "rows with synthetic=false are published figures; every other row is an estimate for the demo",
+    "note": ("rows with synthetic=false are published figures; every other row is an estimate for the demo; "
+             "the rows of 2020 and 2021 are the year before's times a seeded change per county (wholly synthetic "
+             "years)"),
 }
 
 
@@ -779,7 +827,7 @@ def _layer_blocks(published: pd.DataFrame) -> dict[str, dict[str, Any]]:
     land_km2 = float(_published(published, "land_area")["value"])
     terrain = "derived from the real SRTM DEM (elevation, slope, local relief) and seeded smooth noise"
     plausible = "plausibility estimates by ecosystem type, not published Lishui values"
-    return {
+    blocks: dict[str, dict[str, Any]] = {
         "ecosystem": {
             "file": "rasters/ecosystem.tif", "unit": "class", "synthetic": True,
             "source": f"synthetic: {terrain}",
@@ -832,6 +880,9 @@ def _layer_blocks(published: pd.DataFrame) -> dict[str, dict[str, Any]]:
             "note": "K is computed from these by EPIC with Zhang's correction",
         } for name in ("sand", "silt", "clay", "organic_matter")},
     }
+    second = (f"; {', '.join(map(str, NEXT_YEARS))} are wholly synthetic following years: each the year before's "
+              "layer times a seeded smooth change at county scale")
+    return {name: {**b, "note": b["note"] + second} if "{year}" in b["file"] else b for name, b in blocks.items()}
 
 
 def _toml_value(value: Any) -> str:
@@ -853,7 +904,7 @@ def _toml_table(name: str, values: dict[str, Any]) -> str:
 def _region_toml(resolution: float, layers: dict[str, dict[str, Any]]) -> str:
     """The manifest, written by hand so no TOML writer is needed."""
     region = {"id": "lishui", "name": CITY_NAME, "name_en": "Lishui", "crs": REGION_CRS,
-              "resolution": float(resolution), "years": [YEAR], "method": METHOD, "chunk_size": 1024}
+              "resolution": float(resolution), "years": list(YEARS), "method": METHOD, "chunk_size": 1024}
     tables = [_toml_table("region", region), _toml_table("zones", ZONES_BLOCK),
               _toml_table("ecosystem_classes", ECOSYSTEM_CLASSES_BLOCK)]
     tables += [_toml_table(f"layers.{name}", block) for name, block in layers.items()]
@@ -875,7 +926,8 @@ def _provenance(layers: dict[str, dict[str, Any]], resolution: float, seed: int)
     return "\n".join([
         "# Lishui demo region package: provenance",
         "",
-        f"Built by `gep.demo.build_lishui_region(resolution={resolution:g}, seed={seed})` for {YEAR}, "
+        f"Built by `gep.demo.build_lishui_region(resolution={resolution:g}, seed={seed})` for {YEAR} "
+        f"(and {', '.join(map(str, NEXT_YEARS))}, wholly synthetic following years), "
         f"method `{METHOD}`. The build is deterministic: the same seed gives the same files.",
         "",
         "**This is a demo, not an official GEP account.** Real public data is used where it exists; "

@@ -124,7 +124,8 @@ def settle(session: Session, deal_id: int, by: Principal, signer: Signer) -> Dea
                   units_ref=listing.units_ref, quantity=listings.units_of(listing, deal),
                   collateral_ref=listing.collateral_ref, price_fen=deal.total_fen - deal.fee_fen,
                   buyer_org_id=reg.bidder_org_id, buyer_user_id=reg.bidder_user_id, buyer_name=reg.bidder_name,
-                  fee_fen=deal.fee_fen, settled_on=deal.settled_at.date().isoformat())
+                  fee_fen=deal.fee_fen, settled_on=deal.settled_at.date().isoformat(),
+                  county_code=listing.county_code, category_code=listing.category_code)
     transfer_title(session, listing, deal, reg, by)
     certify(session, listing, deal, reg, signer, by)
     return deal

@@ -1,0 +1,33 @@
+"""GEP in governance, part one: the comprehensive assessment (GEP综合考评, 考核一码清). Indicator sets for counties
+and municipal departments as editable data (5/18 structure, 1,000 points), values submitted by the providing
+departments (a form or a workbook, with who and when), indicators the platform computes itself (growth at constant
+prices from the stored accounts, trades settled on the exchange, how departments provided their data), score
+sheets with ranks, a colour per county and a public score card its QR code opens."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gep.assessment import api, handlers, models, pages, seed, service
+from gep.errors import N_
+from gep.kit.domain import Domain, NavEntry
+
+domain = Domain(
+    name="assessment",
+    title=N_("Assessment"),
+    root=Path(__file__).resolve().parent,
+    models=models,
+    routers=(api.router, pages.router),
+    permissions={
+        service.MANAGE: N_("keep the indicator sets and departments, compute and publish score sheets"),
+        service.SUBMIT: N_("submit a department's values for its own indicators"),
+        service.READ: N_("see draft score sheets and the submitted values"),
+    },
+    roles={"assessor": N_("Assessment office officer"), "department_reporter": N_("Department data reporter")},
+    grants={"assessor": {service.MANAGE, service.READ}, "department_reporter": {service.SUBMIT, service.READ},
+            "analyst": {service.READ}},
+    nav=(NavEntry("/assessment", N_("GEP assessment"), service.READ, order=60),),
+    handlers=handlers.HANDLERS,
+    seed=seed.seed,
+    depends_on=("regions",),
+)

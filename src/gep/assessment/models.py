@@ -1,0 +1,108 @@
+"""Tables of the GEP comprehensive assessment: indicator sets as installed (their text's digest), the
+departments that provide data (each tied to the organisation whose users submit for it), submitted values with
+who and when (a correction is a new row; the newest counts), their imports, score sheets per set, region and
+year (a draft until published, then frozen), and the exchange's settled trades tallied per county and year."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from gep.db import Base, UtcDateTime
+
+
+class InstalledSet(Base):
+    """An indicator set as installed from the sets file; a score sheet names the version and digest it used."""
+
+    __tablename__ = "assessment_set"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40))
+    version: Mapped[str] = mapped_column(String(60), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    digest: Mapped[str] = mapped_column(String(64))
+    body: Mapped[dict] = mapped_column(JSON, default=dict)
+    installed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Department(Base):
+    """A providing department (发改委, 统计局 …); its organisation's users submit its indicators."""
+
+    __tablename__ = "assessment_department"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), nullable=True)
+
+
+class SubmissionImport(Base):
+    __tablename__ = "assessment_import"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    set_version: Mapped[str] = mapped_column(String(60))
+    year: Mapped[int] = mapped_column(Integer)
+    department_code: Mapped[str] = mapped_column(String(40))
+    filename: Mapped[str] = mapped_column(String(200))
+    digest: Mapped[str] = mapped_column(String(64), default="")
+    rows: Mapped[int] = mapped_column(Integer)
+    stored: Mapped[int] = mapped_column(Integer)
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Submission(Base):
+    """One value of one indicator for one assessed unit (a county's code or a department's) and year, as
+    submitted; a correction is a new row, the newest one counts and the old stay as the record."""
+
+    __tablename__ = "assessment_submission"
+    __table_args__ = (Index("ix_assessment_submission_key", "set_version", "year", "unit_code", "indicator"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    set_version: Mapped[str] = mapped_column(String(60))
+    year: Mapped[int] = mapped_column(Integer)
+    unit_code: Mapped[str] = mapped_column(String(40))
+    indicator: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str] = mapped_column(String(40))  # Decimal as text
+    unit: Mapped[str] = mapped_column(String(30))
+    department_code: Mapped[str] = mapped_column(String(40))
+    note: Mapped[str] = mapped_column(Text, default="")
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    submitted_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("assessment_import.id"), nullable=True)
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ScoreSheet(Base):
+    """The scores of one set, region and year: per unit the value, points and note of every indicator, the
+    first-level subtotals, the total, the rank and the colour with its rule; `inputs_digest` fingerprints the
+    values and accounts it was computed from. Published sheets are frozen and public."""
+
+    __tablename__ = "assessment_sheet"
+    __table_args__ = (UniqueConstraint("set_version", "region_id", "year"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    set_version: Mapped[str] = mapped_column(String(60))
+    set_digest: Mapped[str] = mapped_column(String(64))
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="draft")  # draft | published
+    body: Mapped[dict] = mapped_column(JSON, default=dict)
+    inputs_digest: Mapped[str] = mapped_column(String(64), default="")
+    computed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    computed_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    published_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SettledTrade(Base):
+    """A trade settled on the exchange, as its event told (once per deal): the county's count and amount."""
+
+    __tablename__ = "assessment_trade"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deal_id: Mapped[int] = mapped_column(Integer, unique=True)
+    listing: Mapped[str] = mapped_column(String(40))
+    county_code: Mapped[str] = mapped_column(String(40), default="")
+    year: Mapped[int] = mapped_column(Integer)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    detail: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,61 @@
+"""The assessment pages: the office's and departments' page (the year's score sheet with ranks and colours, a
+county's indicators, computing and publishing, a department's values by form or workbook), and the public pages
+that need no login and no JavaScript: the published colour codes (一码清) and a county's score card, which its
+QR code opens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
+
+from gep.assessment import rules, service
+from gep.assessment.api import Reader
+from gep.kit.principal import Principal
+from gep.kit.web.deps import Db, MaybeCaller, PathCode
+from gep.kit.web.pages import render
+from gep.regions import service as regions
+
+router = APIRouter(include_in_schema=False)
+
+
+def _config(db: Session, caller: Principal) -> dict[str, Any]:
+    region_ids = [r.id for r in regions.list_regions(db)]
+    dep = service.department_of(db, caller)
+    return {"can_manage": caller.can(service.MANAGE),
+            "can_submit": caller.can(service.SUBMIT) or caller.can(service.MANAGE),
+            "department": dep.code if dep else None,
+            "region_id": region_ids[0] if region_ids else None,
+            "colours": rules.COLOURS, "algorithms": rules.ALGORITHMS}
+
+
+@router.get("/assessment", response_class=HTMLResponse)
+def assessment_page(request: Request, db: Db, caller: Reader) -> Response:
+    return render(request, "assessment/assessment.html.j2", caller, config=_config(db, caller))
+
+
+def _published(db: Session) -> list[dict[str, Any]]:
+    out = []
+    for sheet in service.sheets(db, published_only=True):
+        s = service.indicator_set(db, sheet.set_version)
+        out.append({"sheet": sheet, "set": s, "units": sheet.body["units"],
+                    "rules": [(r.colour, rules.rule_text(r)) for r in s.colour_rules]})
+    return out
+
+
+@router.get("/public/assessment", response_class=HTMLResponse)
+def public_codes(request: Request, db: Db, caller: MaybeCaller) -> Response:
+    return render(request, "assessment/public_codes.html.j2", caller, published=_published(db),
+                  colours=rules.COLOURS, config={})
+
+
+@router.get("/public/assessment/{version}/{year}/{code}", response_class=HTMLResponse)
+def public_card(version: PathCode, year: int, code: PathCode, request: Request, db: Db,
+                caller: MaybeCaller) -> Response:
+    sheet, row = service.published_card(db, version, year, code)
+    s = service.indicator_set(db, version)
+    return render(request, "assessment/card.html.j2", caller, sheet=sheet, row=row, set=s, colours=rules.COLOURS,
+                  algorithms=rules.ALGORITHMS, count=len(sheet.body["units"]), departments=service.departments(db),
+                  config={})

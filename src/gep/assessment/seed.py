@@ -1,0 +1,117 @@
+"""Demo seeding: the indicator sets installed, the assessment office and the statistics bureau tied to their
+departments, labelled synthetic values for 2019–2021 from every providing department (the statistics bureau's
+through its own reporter; a few submitted late or corrected, so the departments' own assessment has something
+to measure), the counties' and departments' score sheets for 2020 and 2021 from the demo's two following years
+of accounts, and 2020 published (its colour codes and score cards public)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+from sqlalchemy import func, select
+
+from gep.assessment import rules, service
+from gep.assessment.models import ScoreSheet
+from gep.db import unit_of_work
+from gep.kit.domain import SeedContext
+from gep.kit.principal import ALL, Principal
+
+OFFICE = "丽水市考核办（演示）"
+STATISTICS = "丽水市统计局（演示）"
+COUNTY_SET, DEPARTMENT_SET = "county-2021", "department-2021"
+# plausible ranges of the synthetic values by indicator (low, high, decimals); growing ones drift up each year
+RANGES = {"A1.2": (60, 150, 0), "A1.3": (12, 35, 1), "A2.1": (74, 84, 1), "B5.1": (90, 100, 1),
+          "B5.2": (94, 99.5, 1), "B6.1": (88, 99, 1), "C1.1": (8, 30, 0), "C2.2": (300, 1500, 1),
+          "D1.2": (3, 9, 1), "D2.1": (10, 40, 1), "D2.2": (1.2, 3.5, 2), "E1.1": (4, 15, 0), "E3.1": (10, 60, 2),
+          "E4.1": (200, 900, 1), "E5.1": (80, 100, 1), "Q1.1": (60, 100, 1), "R1.1": (0, 8, 0)}
+GROWING = {"C2.2": 0.06, "E3.1": 0.15, "A1.2": 0.08}
+LATE = {2021: {"rmyh", "wglt"}}  # departments whose 2021 data came after the deadline (synthetic)
+CORRECTED = {2021: [("nyncj", "A1.3"), ("nyncj", "C1.1")]}  # first values corrected a week later (synthetic)
+
+
+def seed(ctx: SeedContext) -> None:
+    region_id = ctx.shared.get("region_id")
+    orgs: dict[str, int] = ctx.shared.get("organisations", {})
+    users: dict[str, int] = ctx.shared.get("users", {})
+    with unit_of_work(ctx.factory) as s:
+        service.install(s)
+        if region_id is None:
+            return
+        if s.scalar(select(func.count()).select_from(ScoreSheet)):
+            ctx.say("assessment: there already")
+            return
+    office = Principal(users.get("assessor"), OFFICE, "demo", orgs.get(OFFICE), frozenset({ALL}), "system",
+                       party=OFFICE)
+    reporter = Principal(users.get("statistics"), STATISTICS, "department_reporter", orgs.get(STATISTICS),
+                         frozenset({service.SUBMIT, service.READ}), "system", party=STATISTICS)
+    with unit_of_work(ctx.factory) as s:
+        if orgs.get(OFFICE):
+            service.link_department(s, "khb", orgs[OFFICE], office)
+        if orgs.get(STATISTICS):
+            service.link_department(s, "tjj", orgs[STATISTICS], office)
+    rng = np.random.default_rng(ctx.seed + 21)
+    with unit_of_work(ctx.factory) as s:
+        county_set, dep_set = service.indicator_set(s, COUNTY_SET), service.indicator_set(s, DEPARTMENT_SET)
+        counties = sorted(service.units(s, county_set, region_id))
+        departments = sorted(service.units(s, dep_set, region_id))
+    base = {(u, code): _draw(rng, code) for code in RANGES for u in counties + departments}
+    stored = 0
+    for year in (2019, 2020, 2021):
+        for s_, units in ((county_set, counties), (dep_set, departments)):
+            by_dep: dict[str, list[dict[str, str]]] = {}
+            for ind in s_.indicators:
+                if not ind.submitted:
+                    continue
+                for u in units:
+                    by_dep.setdefault(ind.provider, []).append(
+                        {"unit_code": u, "indicator": ind.code, "unit": ind.unit,
+                         "value": _value(rng, ind, base[(u, ind.code)], year)})
+            for dep, rows in sorted(by_dep.items()):
+                late = dep in LATE.get(year, set())
+                at = datetime(year + 1, 4 if late else 3, 20 if late else 10 + len(dep) % 15, 10, 0,
+                              tzinfo=service.CHINA)
+                who = reporter if dep == "tjj" else office
+                with unit_of_work(ctx.factory) as s:
+                    stored += service.submit(s, s_.version, year, region_id, rows, who,
+                                             f"demo_{s_.code}_{year}_{dep}.xlsx", synthetic=True, at=at).stored
+                for dep_code, code in CORRECTED.get(year, []) if s_.kind == "county" else []:
+                    if dep_code != dep:
+                        continue
+                    fixes = [{**r, "value": _nudged(r["value"])} for r in rows if r["indicator"] == code][:3]
+                    with unit_of_work(ctx.factory) as s:
+                        stored += service.submit(s, s_.version, year, region_id, fixes, office,
+                                                 f"demo_correction_{year}_{dep}.xlsx", synthetic=True,
+                                                 at=at + timedelta(days=7)).stored
+    colours: dict[int, dict[str, int]] = {}
+    for year in (2020, 2021):
+        for version in (COUNTY_SET, DEPARTMENT_SET):
+            with unit_of_work(ctx.factory) as s:
+                sheet = service.compute(s, version, region_id, year, office, synthetic=True)
+                if year == 2020:
+                    service.publish(s, sheet.id, office)
+                if version == COUNTY_SET:
+                    colours[year] = {c: sum(u["colour"] == c for u in sheet.body["units"]) for c in rules.COLOURS}
+    ctx.say(f"assessment: {stored:,} synthetic values from {len(set(i.provider for i in county_set.indicators))} "
+            f"departments; counties' colours 2020 {colours[2020]}, 2021 {colours[2021]}; 2020 published")
+
+
+def _draw(rng: np.random.Generator, code: str) -> float:
+    low, high, _ = RANGES[code]
+    return float(rng.uniform(low, high))
+
+
+def _value(rng: np.random.Generator, ind: rules.Indicator, base: float, year: int) -> str:
+    places = RANGES.get(ind.code, (0, 100, 1))[2]
+    drift = (1 + GROWING.get(ind.code, 0.0)) ** (year - 2019)
+    v = base * drift * (1 + float(rng.normal(0, 0.02)))
+    if ind.high is not None:
+        v = min(v, float(ind.high))
+    if ind.unit == "%" and ind.code not in ("D1.2",):
+        v = min(v, 100.0)
+    return f"{max(v, 0.0):.{places}f}"
+
+
+def _nudged(value: str) -> str:
+    places = len(value.split(".")[1]) if "." in value else 0
+    return f"{float(value) * 1.05:.{places}f}"

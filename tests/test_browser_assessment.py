@@ -1,0 +1,127 @@
+"""The GEP assessment in a real browser, on the seeded demo: the statistics bureau's reporter changes a value by
+the form and sends a workbook with a bad row (seeing the row named) and then a good one; the assessment office
+computes 2021, sees the counties' colour codes on the map and in the sheet, opens a county, publishes the year;
+then, logged out and with JavaScript off, the public colour codes and a county's score card. Screenshots at desk
+and phone width."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from browser_kit import DESK, collect_js_errors, horizontal_overflow, log_in, require_browser, serve, shots
+from conftest import DEMO_PASSWORD, Demo
+
+require_browser()
+
+from playwright.sync_api import expect  # noqa: E402
+
+pytestmark = pytest.mark.slow
+SET, YEAR = "county-2021", 2021
+
+
+@pytest.fixture(scope="module")
+def served(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from gep.app import Settings, create_app
+
+    tmp = tmp_path_factory.mktemp("assessment-browser")
+    url = demo.copy_database(tmp / "gep.db")
+    (tmp / "data").mkdir()
+    shutil.copytree(demo.workdir / "data" / "keys", tmp / "data" / "keys")
+    with serve(create_app(Settings(database_url=url, data_dir=tmp / "data"))) as base:
+        yield base
+
+
+def filled(template: bytes, bad: bool) -> bytes:
+    """The downloaded workbook with GDP growth filled in for every county (one row out of range if `bad`)."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(template))
+    ws = wb.worksheets[0]
+    for i, row in enumerate(ws.iter_rows(min_row=2), start=0):
+        row[6].value = 80 if bad and i == 2 else 5 + i / 10
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def test_submit_compute_publish_and_the_public_cards(browser: Any, served: str, folder: Path,
+                                                     tmp_path: Path) -> None:
+    context = browser.new_context(viewport=DESK, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    errors = collect_js_errors(page)
+
+    # 1. the statistics bureau's reporter: its one indicator (GDP growth) for the nine counties
+    log_in(page, served, "statistics", DEMO_PASSWORD, target=f"/assessment?set={SET}&year={YEAR}")
+    expect(page.locator("#entry tbody tr")).to_have_count(9)
+    expect(page.locator("#entry thead th")).to_have_count(2)
+    first = page.locator("#entry tbody input").first
+    first.fill("7.3")
+    page.click("#submit")
+    expect(page.locator("#u-done")).to_contain_text(re.compile("1"))
+    shots(page, folder, "assessment-01-department-form")
+    assert not horizontal_overflow(page)
+    with page.expect_download() as info:
+        page.click("#template")
+    template = Path(info.value.path()).read_bytes()
+    bad = tmp_path / "gdp_bad.xlsx"
+    bad.write_bytes(filled(template, bad=True))
+    page.set_input_files("#file", str(bad))
+    page.click("#upload button[type=submit]")
+    expect(page.locator("#u-problems li")).to_have_count(1)
+    expect(page.locator("#u-problems li")).to_contain_text(re.compile(r"4"))  # the spreadsheet row
+    shots(page, folder, "assessment-02-workbook-refused")
+    good = tmp_path / "gdp.xlsx"
+    good.write_bytes(filled(template, bad=False))
+    page.set_input_files("#file", str(good))
+    page.click("#upload button[type=submit]")
+    expect(page.locator("#u-done")).to_contain_text(re.compile("9"))
+    expect(page.locator("#u-problems li")).to_have_count(0)
+    page.click("button.link")  # log out
+    page.wait_for_url(re.compile("/login"))
+
+    # 2. the assessment office computes 2021: colour codes on the map and in the sheet
+    log_in(page, served, "assessor", DEMO_PASSWORD, target=f"/assessment?set={SET}&year={YEAR}")
+    expect(page.locator("#sheet tbody tr")).to_have_count(9)
+    page.click("#compute")
+    expect(page.locator("#a-done")).to_contain_text(re.compile("9"))
+    chips = page.locator("#sheet tbody .code")
+    expect(chips).to_have_count(9)
+    colours = {chips.nth(i).get_attribute("class") for i in range(9)}
+    assert len(colours) >= 2, colours
+    expect(page.locator("#a-map path.leaflet-interactive")).to_have_count(9)
+    page.locator("#sheet tbody tr").first.click()
+    expect(page.locator("#d-indicators tbody tr")).to_have_count(28)
+    shots(page, folder, "assessment-03-sheet")
+    assert not horizontal_overflow(page)
+    page.click("#publish")
+    expect(page.locator("#a-done")).to_be_visible()
+    expect(page.locator("#s-state .badge.published")).to_be_visible()
+    page.click("#recheck")
+    expect(page.locator("#a-done")).to_contain_text(re.compile("相同|same"))
+    assert [e for e in errors if "422" not in e] == [], errors  # the refused workbook answers 422, as it should
+    context.close()
+
+    # 3. logged out, JavaScript off: the published colour codes and a county's card are plain pages
+    public = browser.new_context(viewport=DESK, java_script_enabled=False)
+    page = public.new_page()
+    page.goto(f"{served}/public/assessment")
+    sheets = page.locator("section.sheet")
+    expect(sheets).to_have_count(3)  # 2020 for counties and departments, and 2021 for counties just published
+    expect(page.locator("table.codes").first.locator("tbody tr")).to_have_count(9)
+    shots(page, folder, "assessment-04-public-codes")
+    assert not horizontal_overflow(page)
+    page.locator("table.codes").first.locator("tbody tr a").first.click()
+    expect(page.locator("#card-total")).to_have_text(re.compile(r"^\d+\.\d\d$"))
+    expect(page.locator("#card-indicators tbody tr")).to_have_count(28)
+    expect(page.locator("img.qr")).to_be_visible()
+    shots(page, folder, "assessment-05-public-card")
+    assert not horizontal_overflow(page)
+    public.close()
