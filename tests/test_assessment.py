@@ -23,7 +23,7 @@ from sqlalchemy import func, select, update
 from conftest import PASSWORD
 from gep.accounting.indicators import REGISTRY
 from gep.app import Settings, build_platform, create_app
-from gep.assessment import handlers, service
+from gep.assessment import handlers, notice, rewards, service
 from gep.assessment.models import Submission
 from gep.auth import service as auth
 from gep.db import make_engine, session_factory, unit_of_work
@@ -39,6 +39,7 @@ K1, K2, K3 = "100101", "100102", "100103"
 OFFICE = Principal(None, "office", "assessor", None, frozenset({"*"}), "system")
 COUNTY, DEPT = "county-2021", "department-2021"
 INDEX = {"2019": 100.0, "2020": 102.0}
+SCALE = 1e6  # the values below are in millions of yuan
 # 2019 at 2019 prices; 2020 given at constant prices here and stored ×1.02 (at 2020 prices, index 100 → 102)
 Y2019 = {k: {"agriculture": 100.0, "water_conservation": 500.0, "climate_regulation": 300.0, "tourism": 100.0}
          for k in (K1, K2, K3)}
@@ -72,21 +73,28 @@ def store_accounts(factory: Any, region_id: int, year: int, price_year: int, val
         s.flush()
         for county, inds in values.items():
             for ind, yuan in inds.items():
-                s.add(AccountValue(run_id=run.id, level="county", zone_code=county, indicator=ind, sub_indicator=ind,
-                                   category=REGISTRY[ind].SPEC.category, quantity=0.0, unit="",
-                                   value_yuan=yuan * factor))
+                for level, zone in (("county", county), ("township", f"{county}001")):  # one township a county
+                    s.add(AccountValue(run_id=run.id, level=level, zone_code=zone, indicator=ind, sub_indicator=ind,
+                                       category=REGISTRY[ind].SPEC.category, quantity=0.0, unit="",
+                                       value_yuan=yuan * SCALE * factor))
         return run.id
 
 
 @pytest.fixture(scope="module")
 def world(empty_db: str, tmp_path_factory: pytest.TempPathFactory) -> World:
-    upgrade(empty_db)
-    factory = session_factory(make_engine(empty_db))
+    return make_world(empty_db, tmp_path_factory.mktemp("assess"))
+
+
+def make_world(url: str, tmp: Path) -> World:
+    """Three counties of one township each, their 2019 and 2020 accounts, the sets and policies, the users."""
+    upgrade(url)
+    factory = session_factory(make_engine(url))
     roles = build_platform().roles
-    package = region_package(tmp_path_factory.mktemp("assess") / "three")
+    package = region_package(tmp / "three")
     with unit_of_work(factory) as s:
         region_id = regions.import_region(s, package, SYSTEM).id
         service.install(s)
+        rewards.install_policies(s)
         stats = auth.create_organisation(s, "统计局", "government", SYSTEM)
         forestry = auth.create_organisation(s, "林业局", "government", SYSTEM)
         for name, role, org in (("office", "assessor", None), ("stats", "department_reporter", stats.id),
@@ -97,7 +105,7 @@ def world(empty_db: str, tmp_path_factory: pytest.TempPathFactory) -> World:
         service.link_department(s, "lyj", forestry.id, OFFICE)
     runs = {2019: store_accounts(factory, region_id, 2019, 2019, Y2019),
             2020: store_accounts(factory, region_id, 2020, 2020, Y2020, factor=1.02)}
-    return World(empty_db, factory, region_id, runs)
+    return World(url, factory, region_id, runs)
 
 
 def as_user(w: World, username: str) -> Principal:
@@ -163,22 +171,35 @@ def test_a_year_scored_by_hand(world: World) -> None:
     assert all(x["colour"] == "red" for x in body["units"])
     with unit_of_work(w.factory) as s:
         assert service.recheck(s, sheet_id)["same"]
+        # the GEP-increment reward of the townships (one a county): 2 % of the increment at constant prices
+        reward = rewards.compute_round(s, "gep-increment-2019", w.region_id, 2020, OFFICE)
+        zones = {z["code"]: z for z in reward.body["zones"]}
+        assert zones[f"{K1}001"]["basis_yuan"] == 20_000_000.0 and zones[f"{K1}001"]["wanted_fen"] == 40_000_000
+        assert zones[f"{K2}001"]["wanted_fen"] == 100_000_000  # +50 M yuan
+        assert zones[f"{K3}001"] == {**zones[f"{K3}001"], "wanted_fen": 0, "paid_fen": 0,
+                                     "note": "basis not above the threshold"}
+        assert reward.total_fen == 140_000_000 and not reward.body["binding"]
+        reward_id = reward.id
 
     # one county's accounts change: K3's water conservation 480 → 560 at constant prices
     with unit_of_work(w.factory) as s:
-        s.execute(update(AccountValue).where(AccountValue.run_id == w.runs[2020], AccountValue.zone_code == K3,
+        s.execute(update(AccountValue).where(AccountValue.run_id == w.runs[2020],
+                                             AccountValue.zone_code.in_([K3, f"{K3}001"]),
                                              AccountValue.indicator == "water_conservation")
-                  .values(value_yuan=560.0 * 1.02))
+                  .values(value_yuan=560.0 * SCALE * 1.02))
         check = service.recheck(s, sheet_id)
         assert not check["same"] and {m["code"] for m in check["moved"]} == {K1, K2, K3}
+        moved = rewards.recheck(s, reward_id)
+        assert moved["moved"] == [{"code": f"{K3}001", "was_fen": 0, "now_fen": 80_000_000}]  # 2 % of +40 M yuan
         again = cells(service.compute(s, COUNTY, w.region_id, 2020, OFFICE).body)
     # K3: B1.1 30 → 50, B6.2 0 → 30, D1.1 0 → 60 (+4 %), D1.3 0 → 40; K1 and K2 drop a place in B1.1
     assert again[K3]["total"] == "230.67" and again[K3]["rank"] == 3
     assert again[K2]["total"] == "259.00" and again[K1]["total"] == "354.80"
     with unit_of_work(w.factory) as s:
-        s.execute(update(AccountValue).where(AccountValue.run_id == w.runs[2020], AccountValue.zone_code == K3,
+        s.execute(update(AccountValue).where(AccountValue.run_id == w.runs[2020],
+                                             AccountValue.zone_code.in_([K3, f"{K3}001"]),
                                              AccountValue.indicator == "water_conservation")
-                  .values(value_yuan=480.0 * 1.02))
+                  .values(value_yuan=480.0 * SCALE * 1.02))
         published = service.publish(s, service.compute(s, COUNTY, w.region_id, 2020, OFFICE).id, OFFICE)
         with pytest.raises(Conflict, match="published"):
             service.compute(s, COUNTY, w.region_id, 2020, OFFICE)
@@ -351,3 +372,38 @@ def test_the_api_and_public_pages(world: World, client: TestClient) -> None:
     assert client.get("/api/assessment/sheets").status_code == 401
     with pytest.raises(PermissionDenied), unit_of_work(w.factory) as s:
         service.compute(s, COUNTY, w.region_id, 2022, as_user(w, "analyst"))
+
+
+def test_rewards_within_a_budget_paid_once_with_a_notice(world: World) -> None:
+    from pypdf import PdfReader
+
+    from gep.ledger.models import LedgerAccount
+
+    w = world
+    with unit_of_work(w.factory) as s:
+        # a budget of 10,000 yuan against 1.4 M asked: cut in proportion, the fen left to the largest remainder
+        row = rewards.compute_round(s, "gep-increment-2019", w.region_id, 2020, OFFICE, budget_fen=1_000_000)
+        paid = {z["code"]: z["paid_fen"] for z in row.body["zones"]}
+        assert paid == {f"{K2}001": 714_286, f"{K1}001": 285_714, f"{K3}001": 0}
+        assert row.total_fen == 1_000_000 and row.body["binding"]
+        by_rank = rewards.compute_round(s, "assessment-rank-2021", w.region_id, 2020, OFFICE)
+        assert {z["code"]: z["paid_fen"] for z in by_rank.body["zones"]} == {
+            K1: 300_000_000, K2: 200_000_000, K3: 100_000_000}
+        with pytest.raises(Conflict, match="no published county-2021 sheet for 2019"):
+            rewards.compute_round(s, "assessment-rank-2021", w.region_id, 2019, OFFICE)
+    for attempt in range(2):  # approving twice posts once
+        with unit_of_work(w.factory) as s:
+            assert rewards.approve(s, row.id, OFFICE)[1] == (attempt == 0)
+    with unit_of_work(w.factory) as s:
+        accounts = {a.code: a for a in s.scalars(select(LedgerAccount).where(LedgerAccount.code.like("rewards:%"))
+                                                 .execution_options(skip_scope=True))}
+        assert accounts[f"rewards:zone:{K2}001"].credits_posted == 714_286
+        fund = accounts["rewards:fund:gep-increment"]
+        assert fund.debits_posted - fund.credits_posted == 1_000_000
+        with pytest.raises(Conflict, match="approved"):
+            rewards.compute_round(s, "gep-increment-2019", w.region_id, 2020, OFFICE)
+        view = rewards.round_view(s, rewards.get_round(s, row.id))
+    pdf = notice.pdf(view, "测试市", "zh")
+    assert pdf.startswith(b"%PDF")
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).replace("\x00", "")
+    assert "10,000.00" in text and "7,142.86" in text and "2,857.14" in text

@@ -167,3 +167,36 @@ def test_parse_value_checks_number_and_range() -> None:
     assert rules.parse_value("abc", forest)[0] is None
     assert rules.parse_value("NaN", forest)[0] is None
     assert rules.parse_value("101", forest)[1].startswith("{value} is outside")
+
+
+def test_allocation_by_hand() -> None:
+    from gep.assessment.reward_rules import allocate
+
+    assert allocate({"a": 1_000_000, "b": 500_000, "c": 250_000}, 1_000_000) == {"a": 571_429, "b": 285_714,
+                                                                               "c": 142_857}
+    assert allocate({"a": 5, "b": 5}, 100) == {"a": 5, "b": 5}  # within the budget: as asked
+    assert allocate({"a": 1, "b": 1, "c": 1}, 2) == {"a": 1, "b": 1, "c": 0}  # equal remainders: by code
+
+
+@given(st.dictionaries(st.text(min_size=1, max_size=4), st.integers(0, 10**12), max_size=30),
+       st.integers(0, 10**12))
+def test_allocation_never_exceeds_the_budget_nor_what_was_asked(wanted: dict[str, int], budget: int) -> None:
+    from gep.assessment.reward_rules import allocate
+
+    paid = allocate(wanted, budget)
+    assert sum(paid.values()) == min(budget, sum(wanted.values()))
+    assert all(0 <= paid[k] <= wanted[k] for k in wanted)
+    total = sum(wanted.values())
+    if total > budget:  # in proportion, within one fen
+        assert all(abs(paid[k] * total - wanted[k] * budget) < total for k in wanted)
+
+
+def test_a_zone_amount_with_floor_and_cap() -> None:
+    from gep.assessment.reward_rules import amount, load_policies
+
+    p = load_policies()["gep-increment-2019"][0]
+    assert amount(p, 94_000_000.0) == (188_000_000, "")  # 大均乡: 2 % of 9,400万 is 188万
+    assert amount(p, 1_000_000.0) == (5_000_000, "")  # 2 % is 2万: the floor of 5万
+    assert amount(p, 1e9) == (200_000_000, "capped")  # 2 % is 2,000万: the cap of 200万
+    assert amount(p, -5.0) == (0, "basis not above the threshold")
+    assert amount(p, None) == (0, "no accounts for both years")

@@ -1,8 +1,8 @@
 """The GEP assessment in a real browser, on the seeded demo: the statistics bureau's reporter changes a value by
 the form and sends a workbook with a bad row (seeing the row named) and then a good one; the assessment office
-computes 2021, sees the counties' colour codes on the map and in the sheet, opens a county, publishes the year;
-then, logged out and with JavaScript off, the public colour codes and a county's score card. Screenshots at desk
-and phone width."""
+computes 2021, sees the counties' colour codes on the map and in the sheet, opens a county, publishes the year,
+and pays the year's GEP-increment reward within a budget (downloading its notice); then, logged out and with
+JavaScript off, the public colour codes and a county's score card. Screenshots at desk and phone width."""
 
 from __future__ import annotations
 
@@ -106,22 +106,37 @@ def test_submit_compute_publish_and_the_public_cards(browser: Any, served: str, 
     expect(page.locator("#s-state .badge.published")).to_be_visible()
     page.click("#recheck")
     expect(page.locator("#a-done")).to_contain_text(re.compile("相同|same"))
+
+    # 3. rewards: the 2021 GEP-increment round within a smaller budget, approved, its notice downloaded
+    page.goto(f"{served}/assessment/rewards?policy=gep-increment-2019&year=2021")
+    expect(page.locator("#r-zones tbody tr")).not_to_have_count(0)
+    page.fill("#budget", "5000000")
+    page.click("#r-compute")
+    expect(page.locator("#r-done")).to_be_visible()
+    expect(page.locator("#r-kpis .kpi").nth(1)).to_contain_text("5,000,000.00")  # the budget binds, to the fen
+    page.click("#r-approve")
+    expect(page.locator("#r-state .badge.published")).to_be_visible()
+    shots(page, folder, "assessment-04-rewards")
+    assert not horizontal_overflow(page)
+    with page.expect_download() as info:
+        page.click("#r-pdf-zh")
+    assert Path(info.value.path()).read_bytes().startswith(b"%PDF")
     assert [e for e in errors if "422" not in e] == [], errors  # the refused workbook answers 422, as it should
     context.close()
 
-    # 3. logged out, JavaScript off: the published colour codes and a county's card are plain pages
+    # 4. logged out, JavaScript off: the published colour codes and a county's card are plain pages
     public = browser.new_context(viewport=DESK, java_script_enabled=False)
     page = public.new_page()
     page.goto(f"{served}/public/assessment")
     sheets = page.locator("section.sheet")
     expect(sheets).to_have_count(3)  # 2020 for counties and departments, and 2021 for counties just published
     expect(page.locator("table.codes").first.locator("tbody tr")).to_have_count(9)
-    shots(page, folder, "assessment-04-public-codes")
+    shots(page, folder, "assessment-05-public-codes")
     assert not horizontal_overflow(page)
     page.locator("table.codes").first.locator("tbody tr a").first.click()
     expect(page.locator("#card-total")).to_have_text(re.compile(r"^\d+\.\d\d$"))
     expect(page.locator("#card-indicators tbody tr")).to_have_count(28)
     expect(page.locator("img.qr")).to_be_visible()
-    shots(page, folder, "assessment-05-public-card")
+    shots(page, folder, "assessment-06-public-card")
     assert not horizontal_overflow(page)
     public.close()

@@ -96,7 +96,7 @@ def test_villages_codes(zones: gpd.GeoDataFrame) -> None:
 
 def test_manifest_lists_every_layer_file(package: Path, manifest: dict) -> None:
     region = manifest["region"]
-    assert region["id"] == "lishui" and region["years"] == [YEAR] and region["method"] == "zhejiang-2020"
+    assert region["id"] == "lishui" and region["years"] == [YEAR, 2020, 2021] and region["method"] == "zhejiang-2020"
     assert region["resolution"] == RESOLUTION
     assert (package / manifest["zones"]["file"]).exists()
     assert (package / manifest["ecosystem_classes"]["file"]).exists()
@@ -106,10 +106,11 @@ def test_manifest_lists_every_layer_file(package: Path, manifest: dict) -> None:
         assert layer_unit_ok(name, block["unit"])
         assert isinstance(block["source"], str) and block["source"]
         assert isinstance(block["synthetic"], bool)
-        path = block["file"].replace("{year}", str(YEAR))
         assert ("{year}" in block["file"]) == LAYERS[name].per_year
-        assert (package / path).exists(), path
-        listed.add(path)
+        for year in region["years"]:
+            path = block["file"].replace("{year}", str(year))
+            assert (package / path).exists(), path
+            listed.add(path)
     on_disk = {f"rasters/{p.name}" for p in (package / "rasters").iterdir()}
     assert on_disk == listed
     assert manifest["layers"]["dem"]["synthetic"] is False
@@ -176,7 +177,11 @@ def test_statistics_are_valid(statistics: pd.DataFrame, zones: gpd.GeoDataFrame)
     assert list(statistics.columns) == ["zone_code", "year", "item", "value", "unit", "source", "synthetic"]
     known_zones = set(zones["county_code"]) | set(zones["township_code"]) | {"331100"}
     assert set(statistics["zone_code"]) <= known_zones
-    assert (statistics["year"] == YEAR).all()
+    assert set(statistics["year"]) == {YEAR, 2020, 2021}
+    # the following years are the year before's rows with a seeded change, wholly synthetic
+    for year in (2020, 2021):
+        rows = statistics[statistics["year"] == year]
+        assert len(rows) == (statistics["year"] == YEAR).sum() and (rows["synthetic"] == "true").all()
     assert (statistics["value"] >= 0).all()
     for row in statistics.itertuples():
         spec = item_spec(row.item)

@@ -2,13 +2,15 @@
 and municipal departments as editable data (5/18 structure, 1,000 points), values submitted by the providing
 departments (a form or a workbook, with who and when), indicators the platform computes itself (growth at constant
 prices from the stored accounts, trades settled on the exchange, how departments provided their data), score
-sheets with ranks, a colour per county and a public score card its QR code opens."""
+sheets with ranks, a colour per county and a public score card its QR code opens; and rewards (奖补一策达):
+policies as data, rounds computed from the stored accounts within a budget, paid through the ledger, with a
+notice."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from gep.assessment import api, handlers, models, pages, seed, service
+from gep.assessment import api, handlers, models, pages, reward_api, seed, service
 from gep.errors import N_
 from gep.kit.domain import Domain, NavEntry
 
@@ -17,7 +19,7 @@ domain = Domain(
     title=N_("Assessment"),
     root=Path(__file__).resolve().parent,
     models=models,
-    routers=(api.router, pages.router),
+    routers=(api.router, reward_api.router, pages.router),
     permissions={
         service.MANAGE: N_("keep the indicator sets and departments, compute and publish score sheets"),
         service.SUBMIT: N_("submit a department's values for its own indicators"),
@@ -26,7 +28,8 @@ domain = Domain(
     roles={"assessor": N_("Assessment office officer"), "department_reporter": N_("Department data reporter")},
     grants={"assessor": {service.MANAGE, service.READ}, "department_reporter": {service.SUBMIT, service.READ},
             "analyst": {service.READ}},
-    nav=(NavEntry("/assessment", N_("GEP assessment"), service.READ, order=60),),
+    nav=(NavEntry("/assessment", N_("GEP assessment"), service.READ, order=60),
+         NavEntry("/assessment/rewards", N_("Rewards"), service.READ, order=61)),
     handlers=handlers.HANDLERS,
     seed=seed.seed,
     depends_on=("regions",),

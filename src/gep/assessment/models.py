@@ -106,3 +106,39 @@ class SettledTrade(Base):
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class InstalledPolicy(Base):
+    """A reward policy as installed from the rewards file; a round names the version and digest it used."""
+
+    __tablename__ = "assessment_reward_policy"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40))
+    version: Mapped[str] = mapped_column(String(60), unique=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    body: Mapped[dict] = mapped_column(JSON, default=dict)
+    installed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class RewardRound(Base):
+    """One policy applied to a region's zones for a year within a budget: per zone the basis, the amount wanted
+    and the amount paid (a draft until approved; approving posts the payments to the ledger once)."""
+
+    __tablename__ = "assessment_reward_round"
+    __table_args__ = (UniqueConstraint("policy_version", "region_id", "year"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    policy_version: Mapped[str] = mapped_column(String(60))
+    policy_digest: Mapped[str] = mapped_column(String(64))
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    budget_fen: Mapped[int] = mapped_column(BigInteger)
+    total_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="draft")  # draft | approved
+    body: Mapped[dict] = mapped_column(JSON, default=dict)
+    inputs_digest: Mapped[str] = mapped_column(String(64), default="")
+    computed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    computed_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    batch_key: Mapped[str] = mapped_column(String(80), default="")
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)

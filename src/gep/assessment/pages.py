@@ -36,6 +36,11 @@ def assessment_page(request: Request, db: Db, caller: Reader) -> Response:
     return render(request, "assessment/assessment.html.j2", caller, config=_config(db, caller))
 
 
+@router.get("/assessment/rewards", response_class=HTMLResponse)
+def rewards_page(request: Request, db: Db, caller: Reader) -> Response:
+    return render(request, "assessment/rewards.html.j2", caller, config=_config(db, caller))
+
+
 def _published(db: Session) -> list[dict[str, Any]]:
     out = []
     for sheet in service.sheets(db, published_only=True):

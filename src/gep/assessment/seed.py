@@ -2,7 +2,8 @@
 departments, labelled synthetic values for 2019–2021 from every providing department (the statistics bureau's
 through its own reporter; a few submitted late or corrected, so the departments' own assessment has something
 to measure), the counties' and departments' score sheets for 2020 and 2021 from the demo's two following years
-of accounts, and 2020 published (its colour codes and score cards public)."""
+of accounts, and 2020 published (its colour codes and score cards public); reward rounds for 2020 paid through
+the ledger and 2021 drafts."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from datetime import datetime, timedelta
 import numpy as np
 from sqlalchemy import func, select
 
-from gep.assessment import rules, service
+from gep.assessment import rewards, rules, service
 from gep.assessment.models import ScoreSheet
 from gep.db import unit_of_work
 from gep.kit.domain import SeedContext
@@ -36,6 +37,7 @@ def seed(ctx: SeedContext) -> None:
     users: dict[str, int] = ctx.shared.get("users", {})
     with unit_of_work(ctx.factory) as s:
         service.install(s)
+        rewards.install_policies(s)
         if region_id is None:
             return
         if s.scalar(select(func.count()).select_from(ScoreSheet)):
@@ -94,6 +96,22 @@ def seed(ctx: SeedContext) -> None:
                     colours[year] = {c: sum(u["colour"] == c for u in sheet.body["units"]) for c in rules.COLOURS}
     ctx.say(f"assessment: {stored:,} synthetic values from {len(set(i.provider for i in county_set.indicators))} "
             f"departments; counties' colours 2020 {colours[2020]}, 2021 {colours[2021]}; 2020 published")
+    _rewards(ctx, region_id, office)
+
+
+def _rewards(ctx: SeedContext, region_id: int, office: Principal) -> None:
+    """2020 paid: the GEP-increment reward to the townships and the reward by the published assessment's rank;
+    2021 left as drafts (the increment reward and the purchase of regulating services) for the office to approve."""
+    said = []
+    for version, year, approve in (("gep-increment-2019", 2020, True), ("assessment-rank-2021", 2020, True),
+                                   ("gep-increment-2019", 2021, False), ("regulating-purchase-2020", 2021, False)):
+        with unit_of_work(ctx.factory) as s:
+            row = rewards.compute_round(s, version, region_id, year, office, synthetic=True)
+            if approve:
+                rewards.approve(s, row.id, office)
+            said.append(f"{version} {year}: {row.body['rewarded']} zones, {row.total_fen / 100:,.2f} yuan"
+                        f"{' (budget binding)' if row.body['binding'] else ''}{' paid' if approve else ' draft'}")
+    ctx.say("rewards: " + "; ".join(said))
 
 
 def _draw(rng: np.random.Generator, code: str) -> float:

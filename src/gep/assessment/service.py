@@ -9,12 +9,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gep.assessment import rules
@@ -32,6 +34,7 @@ READ = "assessment.read"  # draft sheets, submissions
 COLUMNS = ("unit_code", "indicator", "value", "unit")
 MAX_ROWS = 20_000
 CHINA = timezone(timedelta(hours=8))
+T = TypeVar("T")
 NOTHING_DUE = Decimal("100.00")  # a department that provides no data to the assessed set has nothing to be late with
 
 
@@ -141,6 +144,9 @@ def submit(session: Session, version: str, year: int, region_id: int, rows: list
         raise InputError(N_("{file} has no rows"), file=filename)
     if len(rows) > MAX_ROWS:
         raise InputError(N_("{file} has {count} rows; at most 20,000 at a time"), file=filename, count=len(rows))
+    # submissions to one set run one after the other: the second sees the first's rows (a value sent twice at
+    # once is stored once, and a correction is never mistaken for a first value)
+    session.execute(select(InstalledSet.id).where(InstalledSet.version == version).with_for_update())
     own = department_of(session, by)
     if not by.can(MANAGE) and own is None:
         raise PermissionDenied(N_("your organisation is not a providing department of the assessment"))
@@ -234,24 +240,27 @@ class Accounts:
     runs: tuple[int, int]
 
 
-def accounts_of(session: Session, region_id: int, year: int) -> Accounts | None:
-    """The stored accounts of `year` and the year before, by county, category and indicator, both at the
-    earlier year's prices (the later run revalued with its own price index); None without both years."""
+def accounts_of(session: Session, region_id: int, year: int, level: str = "county") -> Accounts | None:
+    """The stored accounts of `year` and the year before, by zone of a level (counties by default), category and
+    indicator, both at the earlier year's prices (the later run revalued with its own price index); None without
+    both years."""
     runs = regions.latest_runs(session, region_id)
     now_run, before_run = runs.get(year), runs.get(year - 1)
     if now_run is None or before_run is None:
         return None
     index = (now_run.run_metadata or {}).get("price_index", {}).get("values", {})
     factor = rules.constant_price_factor(index, now_run.price_year, before_run.price_year)
-    return Accounts(year, year - 1, before_run.price_year, _by_county(session, now_run, factor),
-                    _by_county(session, before_run, 1.0), (now_run.id, before_run.id))
+    return Accounts(year, year - 1, before_run.price_year, by_zone(session, now_run, factor, level),
+                    by_zone(session, before_run, 1.0, level), (now_run.id, before_run.id))
 
 
-def _by_county(session: Session, run: AccountingRun, factor: float) -> dict[str, dict[str, float]]:
+def by_zone(session: Session, run: AccountingRun, factor: float, level: str = "county"
+            ) -> dict[str, dict[str, float]]:
+    """A run's values by zone of a level: per indicator, per category and "gep" (yuan, times `factor`)."""
     out: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     q = (select(AccountValue.zone_code, AccountValue.category, AccountValue.indicator,
                 func.sum(AccountValue.value_yuan))
-         .where(AccountValue.run_id == run.id, AccountValue.level == "county")
+         .where(AccountValue.run_id == run.id, AccountValue.level == level)
          .group_by(AccountValue.zone_code, AccountValue.category, AccountValue.indicator))
     for code, category, indicator, value in session.execute(q):
         v = float(value) * factor
@@ -418,23 +427,39 @@ def compute(session: Session, version: str, region_id: int, year: int, by: Princ
     by.require(MANAGE)
     s = indicator_set(session, version)
     regions.get_region(session, region_id)
-    body, digest = score_year(session, s, region_id, year)
-    sheet = session.scalar(select(ScoreSheet).where(ScoreSheet.set_version == version,
-                                                    ScoreSheet.region_id == region_id, ScoreSheet.year == year)
-                           .with_for_update())
-    if sheet is not None and sheet.status == "published":
+    sheet = locked_row(session, ScoreSheet, {"set_version": version, "region_id": region_id, "year": year},
+                       lambda: ScoreSheet(set_version=version, set_digest=s.digest, region_id=region_id, year=year,
+                                          status="draft", computed_at=now(), synthetic=synthetic, body={}))
+    if sheet.status == "published":
         raise Conflict(N_("the {year} sheet of {set} is published; it cannot be computed again"), year=year,
                        set=version)
-    if sheet is None:
-        sheet = ScoreSheet(set_version=version, set_digest=s.digest, region_id=region_id, year=year,
-                           status="draft", computed_at=now(), synthetic=synthetic)
-        session.add(sheet)
+    body, digest = score_year(session, s, region_id, year)
     sheet.body, sheet.inputs_digest, sheet.set_digest = body, digest, s.digest
     sheet.synthetic = synthetic or bool(body.get("synthetic_inputs"))  # labelled wherever it is shown
     sheet.computed_at, sheet.computed_by = now(), by.user_id
     session.flush()
     audit(session, by, "compute", "assessment_sheet", sheet.id, set=version, year=year, inputs=digest[:16])
     return sheet
+
+
+def locked_row(session: Session, model: type[T], key: dict[str, Any], make: Callable[[], T]) -> T:
+    """The row of `model` with this unique key, locked for the rest of the transaction; made first if missing.
+    Two requests at once: one makes it, the other waits for it and then gets it (computing twice at once
+    stores one sheet, the second computation after the first)."""
+    def locked() -> T | None:
+        return session.scalar(select(model).filter_by(**key).with_for_update())
+
+    row = locked()
+    if row is None:
+        try:
+            with session.begin_nested():
+                row = make()
+                session.add(row)
+                session.flush()
+        except IntegrityError:
+            row = locked()
+    assert row is not None
+    return row
 
 
 def publish(session: Session, sheet_id: int, by: Principal) -> ScoreSheet:

@@ -40,6 +40,7 @@ CODES = {  # why money moved: the words a statement shows (every domain posts wi
     "loan_surplus": N_("collateral proceeds beyond the loan"), "loan_write_off": N_("loan written off"),
     "compensation_stake": N_("stake in a compensation pool"),
     "compensation_payout": N_("compensation paid out of the pool"),
+    "reward_payment": N_("reward paid out of a special fund"),
 }
 
 PLATFORM_ACCOUNTS = {  # purpose: (name msgid, kind, no_overdraft)
