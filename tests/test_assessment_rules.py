@@ -200,3 +200,22 @@ def test_a_zone_amount_with_floor_and_cap() -> None:
     assert amount(p, 1e9) == (200_000_000, "capped")  # 2 % is 2,000万: the cap of 200万
     assert amount(p, -5.0) == (0, "basis not above the threshold")
     assert amount(p, None) == (0, "no accounts for both years")
+
+
+def test_the_negative_list_takes_the_most_specific_rule_and_the_strictest_area() -> None:
+    from gep.assessment import negative_list as nl_
+
+    nl = nl_.load()
+    assert nl_.verdict(nl, "C26", ["key_function"]).rule.id == "NL-10"  # type: ignore[union-attr]
+    assert nl_.verdict(nl, "C2611", ["key_function"]).rule.id == "NL-10"  # type: ignore[union-attr]  # a class
+    assert nl_.verdict(nl, "C13", ["key_function"]).verdict == "conditional"  # only C's general rule
+    both = nl_.verdict(nl, "R", ["key_function", "red_line"])
+    assert (both.verdict, both.kind) == ("restricted", "red_line")  # the stricter of NL-17 and NL-05
+    assert nl_.verdict(nl, "I", ["red_line"]).verdict == "allowed"  # no rule for software in a red line
+    assert nl_.verdict(nl, "C26", []).as_dict() == {"verdict": "allowed", "kind": "", "rule": None}
+    with pytest.raises(InputError, match="not an industry code"):
+        nl_.verdict(nl, "chemicals", ["red_line"])
+    with pytest.raises(InputError, match="NL-X"):
+        nl_.parse({"kind": [{"code": "k", "name_zh": "k", "name_en": "k"}],
+                   "industry": [{"code": "C", "name_zh": "c", "name_en": "c"}],
+                   "rule": [{"id": "NL-X", "industry": "C", "kind": "k", "verdict": "maybe"}]})

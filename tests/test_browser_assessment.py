@@ -1,8 +1,9 @@
 """The GEP assessment in a real browser, on the seeded demo: the statistics bureau's reporter changes a value by
 the form and sends a workbook with a bad row (seeing the row named) and then a good one; the assessment office
 computes 2021, sees the counties' colour codes on the map and in the sheet, opens a county, publishes the year,
-and pays the year's GEP-increment reward within a budget (downloading its notice); then, logged out and with
-JavaScript off, the public colour codes and a county's score card. Screenshots at desk and phone width."""
+and pays the year's GEP-increment reward within a budget (downloading its notice), and checks a chemical plant
+drawn in the red line, which the negative list refuses; then, logged out and with JavaScript off, the public
+colour codes and a county's score card. Screenshots at desk and phone width."""
 
 from __future__ import annotations
 
@@ -121,22 +122,43 @@ def test_submit_compute_publish_and_the_public_cards(browser: Any, served: str, 
     with page.expect_download() as info:
         page.click("#r-pdf-zh")
     assert Path(info.value.path()).read_bytes().startswith(b"%PDF")
+
+    # 4. a chemical plant drawn inside the red line: the negative list refuses it, with its rule and GEP change
+    page.goto(f"{served}/assessment/projects")
+    red = page.locator('#p-map path[stroke="#b3261e"]').first
+    expect(red).to_be_attached()
+    expect(page.locator("#p-list tbody tr")).to_have_count(2)  # the demo's two checks
+    box = red.bounding_box()
+    assert box is not None
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    for dx, dy in ((-6, -6), (6, -6), (6, 6), (-6, 6)):
+        page.mouse.click(cx + dx, cy + dy)
+    expect(page.locator("#p-drawn")).to_contain_text("4")
+    page.fill("#p-name", "浏览器测试：化工项目")
+    page.select_option("#p-industry", "C26")
+    page.click("#p-keep")
+    expect(page.locator("#p-verdict")).to_have_class(re.compile("forbidden"))
+    expect(page.locator("#p-rule")).to_contain_text("NL-")
+    expect(page.locator("#p-areas tbody tr")).not_to_have_count(0)
+    expect(page.locator("#p-list tbody tr")).to_have_count(3)
+    shots(page, folder, "assessment-05-project-refused")
+    assert not horizontal_overflow(page)
     assert [e for e in errors if "422" not in e] == [], errors  # the refused workbook answers 422, as it should
     context.close()
 
-    # 4. logged out, JavaScript off: the published colour codes and a county's card are plain pages
+    # 5. logged out, JavaScript off: the published colour codes and a county's card are plain pages
     public = browser.new_context(viewport=DESK, java_script_enabled=False)
     page = public.new_page()
     page.goto(f"{served}/public/assessment")
     sheets = page.locator("section.sheet")
     expect(sheets).to_have_count(3)  # 2020 for counties and departments, and 2021 for counties just published
     expect(page.locator("table.codes").first.locator("tbody tr")).to_have_count(9)
-    shots(page, folder, "assessment-05-public-codes")
+    shots(page, folder, "assessment-06-public-codes")
     assert not horizontal_overflow(page)
     page.locator("table.codes").first.locator("tbody tr a").first.click()
     expect(page.locator("#card-total")).to_have_text(re.compile(r"^\d+\.\d\d$"))
     expect(page.locator("#card-indicators tbody tr")).to_have_count(28)
     expect(page.locator("img.qr")).to_be_visible()
-    shots(page, folder, "assessment-06-public-card")
+    shots(page, folder, "assessment-07-public-card")
     assert not horizontal_overflow(page)
     public.close()

@@ -4,13 +4,14 @@ departments (a form or a workbook, with who and when), indicators the platform c
 prices from the stored accounts, trades settled on the exchange, how departments provided their data), score
 sheets with ranks, a colour per county and a public score card its QR code opens; and rewards (奖补一策达):
 policies as data, rounds computed from the stored accounts within a budget, paid through the ledger, with a
-notice."""
+notice; and GEP in projects: the industry negative list over imported areas, and a project's check before
+approval (verdict with its rule, and its GEP change valued as a damage is)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from gep.assessment import api, handlers, models, pages, reward_api, seed, service
+from gep.assessment import api, handlers, models, pages, project_api, reward_api, seed, service
 from gep.errors import N_
 from gep.kit.domain import Domain, NavEntry
 
@@ -19,7 +20,7 @@ domain = Domain(
     title=N_("Assessment"),
     root=Path(__file__).resolve().parent,
     models=models,
-    routers=(api.router, reward_api.router, pages.router),
+    routers=(api.router, reward_api.router, project_api.router, pages.router),
     permissions={
         service.MANAGE: N_("keep the indicator sets and departments, compute and publish score sheets"),
         service.SUBMIT: N_("submit a department's values for its own indicators"),
@@ -29,8 +30,9 @@ domain = Domain(
     grants={"assessor": {service.MANAGE, service.READ}, "department_reporter": {service.SUBMIT, service.READ},
             "analyst": {service.READ}},
     nav=(NavEntry("/assessment", N_("GEP assessment"), service.READ, order=60),
-         NavEntry("/assessment/rewards", N_("Rewards"), service.READ, order=61)),
+         NavEntry("/assessment/rewards", N_("Rewards"), service.READ, order=61),
+         NavEntry("/assessment/projects", N_("Project checks"), service.READ, order=62)),
     handlers=handlers.HANDLERS,
     seed=seed.seed,
-    depends_on=("regions",),
+    depends_on=("regions", "compensation"),
 )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gep.db import Base, UtcDateTime
@@ -141,4 +141,44 @@ class RewardRound(Base):
     approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     approved_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
     batch_key: Mapped[str] = mapped_column(String(80), default="")
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ProtectedArea(Base):
+    """An area of a kind the negative list names (red line, water source, key function area): its outline in
+    WGS84, from an imported file."""
+
+    __tablename__ = "assessment_area"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    geometry: Mapped[dict] = mapped_column(JSON)
+    area_ha: Mapped[float] = mapped_column(Float, default=0.0)
+    source: Mapped[str] = mapped_column(Text, default="")
+    imported_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    imported_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ProjectCheck(Base):
+    """A proposed project or plan change checked before approval: the negative list's verdict with the rule and
+    the areas it touches, and its GEP change by indicator from the base year's accounts; kept with its file."""
+
+    __tablename__ = "assessment_project"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)  # PRJ-YYYY-NNNN
+    name: Mapped[str] = mapped_column(String(200))
+    proponent: Mapped[str] = mapped_column(String(200), default="")
+    industry: Mapped[str] = mapped_column(String(10))
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
+    geometry: Mapped[dict] = mapped_column(JSON)
+    from_ecosystem: Mapped[str] = mapped_column(String(40))
+    to_ecosystem: Mapped[str] = mapped_column(String(40))
+    verdict: Mapped[str] = mapped_column(String(20))
+    rule_id: Mapped[str] = mapped_column(String(20), default="")
+    list_version: Mapped[str] = mapped_column(String(60), default="")
+    result: Mapped[dict] = mapped_column(JSON, default=dict)  # areas touched, the GEP change
+    gep_change_yuan: Mapped[float | None] = mapped_column(Float, nullable=True)
+    checked_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    checked_at: Mapped[datetime] = mapped_column(UtcDateTime())
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -41,6 +41,11 @@ def rewards_page(request: Request, db: Db, caller: Reader) -> Response:
     return render(request, "assessment/rewards.html.j2", caller, config=_config(db, caller))
 
 
+@router.get("/assessment/projects", response_class=HTMLResponse)
+def projects_page(request: Request, db: Db, caller: Reader) -> Response:
+    return render(request, "assessment/projects.html.j2", caller, config=_config(db, caller))
+
+
 def _published(db: Session) -> list[dict[str, Any]]:
     out = []
     for sheet in service.sheets(db, published_only=True):

@@ -7,16 +7,21 @@ the ledger and 2021 drafts."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 import numpy as np
+import shapely
+from shapely.geometry import box, mapping, shape
 from sqlalchemy import func, select
 
-from gep.assessment import rewards, rules, service
+from gep.assessment import projects, rewards, rules, service
 from gep.assessment.models import ScoreSheet
 from gep.db import unit_of_work
+from gep.errors import InputError
 from gep.kit.domain import SeedContext
 from gep.kit.principal import ALL, Principal
+from gep.regions import service as regions
 
 OFFICE = "丽水市考核办（演示）"
 STATISTICS = "丽水市统计局（演示）"
@@ -97,6 +102,54 @@ def seed(ctx: SeedContext) -> None:
     ctx.say(f"assessment: {stored:,} synthetic values from {len(set(i.provider for i in county_set.indicators))} "
             f"departments; counties' colours 2020 {colours[2020]}, 2021 {colours[2021]}; 2020 published")
     _rewards(ctx, region_id, office)
+    _projects(ctx, region_id, office)
+
+
+# (area kind, county, how many of its townships, source note): labelled synthetic outlines made of whole townships
+AREAS = [("red_line", "庆元县", 2, "synthetic: two townships of 庆元 standing in for a red line"),
+         ("water_source", "莲都区", 1, "synthetic: a township of 莲都 standing in for a water-source area"),
+         ("key_function", "遂昌县", 3, "synthetic: three townships of 遂昌 standing in for a key function area")]
+# (name, proponent, industry, area kind it lies in, ecosystem now, after)
+PROJECTS = [("某化工新材料项目（演示）", "某化工企业（演示）", "C26", "red_line", "forest", "urban"),
+            ("某森林康养旅游项目（演示）", "某文旅企业（演示）", "R", "key_function", "forest", "grassland")]
+
+
+def _projects(ctx: SeedContext, region_id: int, office: Principal) -> None:
+    """Synthetic listed areas made of whole townships, and two project checks: a chemical plant in the red line
+    (refused) and a forest wellness resort in a key function area (allowed with conditions)."""
+    with unit_of_work(ctx.factory) as s:
+        counties = {z.name: z.code for z in regions.zones(s, region_id, "county")}
+        features = []
+        for kind, county, n, note in AREAS:
+            if county not in counties:
+                continue
+            towns = regions.zones(s, region_id, "township", counties[county])[:n]
+            geom = shapely.union_all([shape(json.loads(t.geometry)) for t in towns if t.geometry])
+            features.append({"type": "Feature", "geometry": mapping(geom),
+                             "properties": {"kind": kind, "name": f"{'、'.join(t.name for t in towns)}（演示）",
+                                            "source": note}})
+        if not features:
+            return
+        made = projects.import_areas(s, {"type": "FeatureCollection", "features": features}, region_id, office,
+                                     "demo_areas.geojson", synthetic=True)
+        inside = {a.kind: shape(a.geometry) for a in made}
+    said = []
+    for name, proponent, industry, kind, now_, after in PROJECTS:
+        if kind not in inside:
+            continue
+        centre = inside[kind].representative_point()
+        for half in (0.01, 0.02, 0.04):  # a square around a point inside the area, larger until it holds forest
+            square = box(centre.x - half, centre.y - half, centre.x + half, centre.y + half)
+            try:
+                with unit_of_work(ctx.factory) as s:
+                    row = projects.check(s, projects.ProjectRequest(name, industry, region_id, mapping(square), now_,
+                                                                    after, proponent), office, synthetic=True)
+                    said.append(f"{row.code} {industry} {row.verdict} ({row.rule_id}), GEP "
+                                f"{(row.gep_change_yuan or 0) / 1e4:,.1f} 万元/yr")
+                break
+            except InputError:
+                continue
+    ctx.say(f"projects: {len(inside)} synthetic listed areas; " + "; ".join(said))
 
 
 def _rewards(ctx: SeedContext, region_id: int, office: Principal) -> None:

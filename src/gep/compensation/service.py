@@ -605,3 +605,18 @@ def _statement(session: Session, a: LedgerAccount) -> list[dict[str, Any]]:
 def require_read(by: Principal) -> None:
     if not (by.can(READ) or by.can(MANAGE)):
         raise PermissionDenied(N_("you may not see watershed compensation"))
+
+
+# -- for other mechanisms -------------------------------------------------------------------------------------------
+
+def value_land_change(session: Session, region_id: int, geometry: dict[str, Any], from_ecosystem: str,
+                      to_ecosystem: str, title: str, year: int | None = None) -> dict[str, Any]:
+    """The yearly value of turning the pixels of one ecosystem inside an outline (GeoJSON, WGS84) into another,
+    valued as a damage is: the accounts' value density of those pixels against the county's mean density of the new
+    ecosystem (what a project check before approval asks; no recovery period, no discounting)."""
+    from gep.compensation import damage_service
+
+    occurred = date(year, 12, 31) if year is not None else now().date()
+    return damage_service.valuate(session, damage_service.CaseRequest(
+        title, region_id, geometry, occurred, from_ecosystem, to_ecosystem, 1, path="step",
+        discount_rate=Decimal(0), year=year))
