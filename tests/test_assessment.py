@@ -407,3 +407,32 @@ def test_rewards_within_a_budget_paid_once_with_a_notice(world: World) -> None:
     assert pdf.startswith(b"%PDF")
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).replace("\x00", "")
     assert "10,000.00" in text and "7,142.86" in text and "2,857.14" in text
+
+
+def test_the_public_release_shows_only_what_is_published(world: World, client: TestClient) -> None:
+    w = world
+    analyst, villager = login(client, "analyst"), login(client, "villager")
+    run19, run20 = w.runs[2019], w.runs[2020]
+    hidden = [f"/public/gep/{run20}", f"/public/gep/{run20}/method", f"/public/gep/{run20}/report/zh.pdf",
+              f"/api/public/gep/{run20}/map?level=county"]
+    assert client.post("/api/assessment/publications", json={"run_id": run19}, headers=villager).status_code == 403
+    assert client.post("/api/assessment/publications", json={"run_id": run19}).status_code in (401, 403)
+    r = client.post("/api/assessment/publications", json={"run_id": run19}, headers=analyst)
+    assert r.status_code == 201, r.text
+    assert client.post("/api/assessment/publications", json={"run_id": run19}, headers=analyst).status_code == 409
+    for path in hidden:  # logged out, a run not published is not there at all
+        assert client.get(path).status_code == 404, path
+    page = client.get(f"/public/gep/{run19}?level=county&lang=en")
+    assert page.status_code == 200 and "县100101" in page.text
+    # K1's 2019 GEP: 1,000 million yuan = 100,000 (10 k yuan), in a table that needs no script
+    assert ">100,000<" in page.text.replace(" ", "")
+    geo = client.get(f"/api/public/gep/{run19}/map?level=county").json()
+    assert {f["properties"]["code"] for f in geo["features"]} == {K1, K2, K3}
+    assert client.get(f"/public/gep/{run19}/method").status_code == 200
+    portal = client.get("/public").text
+    assert f"/public/gep/{run19}" in portal and f"/public/gep/{run20}" not in portal
+    r = client.post(f"/api/assessment/publications/{run19}/withdraw", json={"reason": "a correction is coming"},
+                    headers=analyst)
+    assert r.status_code == 200
+    assert client.get(f"/public/gep/{run19}").status_code == 404
+    assert f"/public/gep/{run19}" not in client.get("/public").text

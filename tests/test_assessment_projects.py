@@ -89,5 +89,5 @@ def test_a_project_outside_every_listed_area_is_allowed(platform: Platform) -> N
                                   "grassland")
     with unit_of_work(platform.factory) as s:  # type: ignore[arg-type]
         result = projects.evaluate(s, req)
-    assert result["verdict"] == {"verdict": "allowed", "kind": "", "rule": None} and result["areas"] == []
+    assert result["decision"] == {"verdict": "allowed", "kind": "", "rule": None} and result["areas"] == []
     assert result["gep"]["changed_ha"] == pytest.approx(4.0)  # (3..5, 6..8): classes 11, 11, 11, 11

@@ -2,8 +2,9 @@
 the form and sends a workbook with a bad row (seeing the row named) and then a good one; the assessment office
 computes 2021, sees the counties' colour codes on the map and in the sheet, opens a county, publishes the year,
 and pays the year's GEP-increment reward within a budget (downloading its notice), and checks a chemical plant
-drawn in the red line, which the negative list refuses; then, logged out and with JavaScript off, the public
-colour codes and a county's score card. Screenshots at desk and phone width."""
+drawn in the red line, which the negative list refuses, and publishes the accounts of 2021; then, logged out and
+with JavaScript off, the public portal down to the counties of 2021 and its method, the published colour codes and
+a county's score card. Screenshots at desk and phone width."""
 
 from __future__ import annotations
 
@@ -128,9 +129,19 @@ def test_submit_compute_publish_and_the_public_cards(browser: Any, served: str, 
     red = page.locator('#p-map path[stroke="#b3261e"]').first
     expect(red).to_be_attached()
     expect(page.locator("#p-list tbody tr")).to_have_count(2)  # the demo's two checks
-    box = red.bounding_box()
-    assert box is not None
-    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(800)  # the map has fitted the counties (its zoom animation ended)
+    # a spot well inside the red line: the centre of the first 13 × 13 px square whose every corner hits its outline
+    spot = page.evaluate("""() => {
+      const path = document.querySelector('#p-map path[stroke="#b3261e"]'), r = path.getBoundingClientRect();
+      const hits = (x, y) => document.elementFromPoint(x, y) === path;
+      for (let y = r.top + 8; y < r.bottom - 8; y += 3)
+        for (let x = r.left + 8; x < r.right - 8; x += 3)
+          if ([[0, 0], [-6, -6], [6, -6], [6, 6], [-6, 6]].every(([dx, dy]) => hits(x + dx, y + dy))) return [x, y];
+      return null;
+    }""")
+    assert spot is not None
+    cx, cy = spot
     for dx, dy in ((-6, -6), (6, -6), (6, 6), (-6, 6)):
         page.mouse.click(cx + dx, cy + dy)
     expect(page.locator("#p-drawn")).to_contain_text("4")
@@ -143,22 +154,41 @@ def test_submit_compute_publish_and_the_public_cards(browser: Any, served: str, 
     expect(page.locator("#p-list tbody tr")).to_have_count(3)
     shots(page, folder, "assessment-05-project-refused")
     assert not horizontal_overflow(page)
+
+    # 5. the accounts of 2021 published on the public portal
+    page.goto(f"{served}/assessment/release")
+    row = page.locator("#runs tbody tr", has_text="2021")
+    row.locator("button").click()
+    expect(page.locator("#r-done")).to_contain_text("2021")
+    expect(page.locator("#runs tbody .badge.published")).to_have_count(3)
     assert [e for e in errors if "422" not in e] == [], errors  # the refused workbook answers 422, as it should
     context.close()
 
-    # 5. logged out, JavaScript off: the published colour codes and a county's card are plain pages
+    # 6. logged out, JavaScript off: the portal, a published year down to the counties, the method, the
+    # published colour codes and a county's card are plain pages
     public = browser.new_context(viewport=DESK, java_script_enabled=False)
     page = public.new_page()
+    page.goto(f"{served}/public")
+    expect(page.locator("#published tbody tr")).to_have_count(3)
+    shots(page, folder, "assessment-06-portal")
+    page.locator("#published tbody tr", has_text="2021").locator("a").first.click()
+    expect(page.locator("#zones tbody tr")).to_have_count(1)  # the city
+    page.locator("#zones tbody a").first.click()
+    expect(page.locator("#zones tbody tr")).to_have_count(9)  # its counties
+    shots(page, folder, "assessment-07-public-year")
+    assert not horizontal_overflow(page)
+    page.click("text=方法与参数")
+    expect(page.locator("#parameters tbody tr")).not_to_have_count(0)
     page.goto(f"{served}/public/assessment")
     sheets = page.locator("section.sheet")
     expect(sheets).to_have_count(3)  # 2020 for counties and departments, and 2021 for counties just published
     expect(page.locator("table.codes").first.locator("tbody tr")).to_have_count(9)
-    shots(page, folder, "assessment-06-public-codes")
+    shots(page, folder, "assessment-08-public-codes")
     assert not horizontal_overflow(page)
     page.locator("table.codes").first.locator("tbody tr a").first.click()
     expect(page.locator("#card-total")).to_have_text(re.compile(r"^\d+\.\d\d$"))
     expect(page.locator("#card-indicators tbody tr")).to_have_count(28)
     expect(page.locator("img.qr")).to_be_visible()
-    shots(page, folder, "assessment-07-public-card")
+    shots(page, folder, "assessment-09-public-card")
     assert not horizontal_overflow(page)
     public.close()

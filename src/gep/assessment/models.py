@@ -182,3 +182,18 @@ class ProjectCheck(Base):
     checked_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
     checked_at: Mapped[datetime] = mapped_column(UtcDateTime())
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Publication(Base):
+    """An accounting run published (常态化发布): its accounts, reports and method are public from then on, until
+    withdrawn. Nothing unpublished is on the public portal."""
+
+    __tablename__ = "assessment_publication"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("accounting_run.id", ondelete="CASCADE"), unique=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    published_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    published_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")

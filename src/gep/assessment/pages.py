@@ -11,14 +11,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from gep.assessment import rules, service
+from gep.assessment import publication, rules, service
 from gep.assessment.api import Reader
+from gep.assessment.public_api import Publisher
+from gep.errors import N_
 from gep.kit.principal import Principal
-from gep.kit.web.deps import Db, MaybeCaller, PathCode
+from gep.kit.web.deps import Db, Id, MaybeCaller, PathCode
 from gep.kit.web.pages import render
 from gep.regions import service as regions
 
 router = APIRouter(include_in_schema=False)
+LEVELS = {"city": N_("city level"), "county": N_("county level"), "township": N_("township level"),
+          "village": N_("village level")}
 
 
 def _config(db: Session, caller: Principal) -> dict[str, Any]:
@@ -69,3 +73,35 @@ def public_card(version: PathCode, year: int, code: PathCode, request: Request, 
     return render(request, "assessment/card.html.j2", caller, sheet=sheet, row=row, set=s, colours=rules.COLOURS,
                   algorithms=rules.ALGORITHMS, count=len(sheet.body["units"]), departments=service.departments(db),
                   config={})
+
+
+@router.get("/public", response_class=HTMLResponse)
+def portal(request: Request, db: Db, caller: MaybeCaller) -> Response:
+    """The public release (常态化发布): published accounts, the published assessment, links to public trades."""
+    names = {r.id: r for r in regions.list_regions(db)}
+    runs = [(p, run, names[run.region_id]) for p, run in publication.published(db) if run.region_id in names]
+    sheets = [(sh, service.indicator_set(db, sh.set_version)) for sh in service.sheets(db, published_only=True)]
+    return render(request, "assessment/portal.html.j2", caller, runs=runs, sheets=sheets, colours=rules.COLOURS,
+                  config={})
+
+
+@router.get("/public/gep/{run_id}", response_class=HTMLResponse)
+def public_run(run_id: Id, request: Request, db: Db, caller: MaybeCaller, level: str | None = None,
+               parent: str | None = None) -> Response:
+    run = publication.public_run(db, run_id)
+    view = publication.levels_view(db, run, level, parent)
+    return render(request, "assessment/public_run.html.j2", caller, run=run, view=view, levels=LEVELS, config={})
+
+
+@router.get("/public/gep/{run_id}/method", response_class=HTMLResponse)
+def public_method(run_id: Id, request: Request, db: Db, caller: MaybeCaller) -> Response:
+    run = publication.public_run(db, run_id)
+    return render(request, "assessment/public_method.html.j2", caller, run=run,
+                  method=(run.run_metadata or {}).get("method", {"id": run.method, "name_zh": run.method,
+                                                                   "name_en": run.method}),
+                  parameters=publication.parameters(run), config={})
+
+
+@router.get("/assessment/release", response_class=HTMLResponse)
+def release_page(request: Request, db: Db, caller: Publisher) -> Response:
+    return render(request, "assessment/release.html.j2", caller, config={})

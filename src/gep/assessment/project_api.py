@@ -73,7 +73,7 @@ def check(body: ProjectBody, db: Db, caller: Office) -> dict[str, Any]:
 
 @router.get("/projects", summary="Project checks, newest first")
 def list_projects(db: Db, caller: Reader) -> list[dict[str, Any]]:
-    return [{k: v for k, v in projects.project_view(r).items() if k not in ("geometry", "gep")}
+    return [{k: v for k, v in projects.project_view(r).items() if k not in ("geometry", "gep", "areas")}
             | {"gep_change_yuan": r.gep_change_yuan} for r in projects.projects(db)]
 
 

@@ -131,8 +131,8 @@ def evaluate(session: Session, req: ProjectRequest) -> dict[str, Any]:
     industry = nl.industries.get(req.industry) or next(
         (nl.industries[c] for c in sorted(nl.industries, key=len, reverse=True) if req.industry.startswith(c)),
         (req.industry, req.industry))
-    return {"verdict": v.as_dict(), "areas": touched, "gep": gep, "list_version": nl.version,
-            "industry": {"code": req.industry, "name_zh": industry[0], "name_en": industry[1]}}
+    return {"decision": v.as_dict(), "areas": touched, "gep": gep, "list_version": nl.version,
+            "industry_name": {"zh": industry[0], "en": industry[1]}}
 
 
 def check(session: Session, req: ProjectRequest, by: Principal, synthetic: bool = False) -> ProjectCheck:
@@ -141,7 +141,7 @@ def check(session: Session, req: ProjectRequest, by: Principal, synthetic: bool 
     result = evaluate(session, req)
     year = now().year
     n = session.scalar(select(func.count()).select_from(ProjectCheck).where(ProjectCheck.code.like(f"PRJ-{year}-%")))
-    v = result["verdict"]
+    v = result["decision"]
     row = ProjectCheck(code=f"PRJ-{year}-{(n or 0) + 1:04d}", name=req.name.strip()[:200],
                        proponent=req.proponent.strip()[:200], industry=req.industry, region_id=req.region_id,
                        geometry=req.geometry, from_ecosystem=req.from_ecosystem, to_ecosystem=req.to_ecosystem,
@@ -168,10 +168,11 @@ def get_project(session: Session, project_id: int) -> ProjectCheck:
 
 
 def project_view(row: ProjectCheck) -> dict[str, Any]:
-    return {"id": row.id, "code": row.code, "name": row.name, "proponent": row.proponent, "industry": row.industry,
+    return {**row.result, "id": row.id, "code": row.code, "name": row.name, "proponent": row.proponent,
+            "industry": row.industry,
             "region_id": row.region_id, "geometry": row.geometry, "from_ecosystem": row.from_ecosystem,
             "to_ecosystem": row.to_ecosystem, "verdict": row.verdict, "rule_id": row.rule_id,
-            "checked_at": row.checked_at.isoformat(), "synthetic": row.synthetic, **row.result}
+            "checked_at": row.checked_at.isoformat(), "synthetic": row.synthetic}
 
 
 def area_view(a: ProtectedArea) -> dict[str, Any]:

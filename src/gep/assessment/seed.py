@@ -15,7 +15,7 @@ import shapely
 from shapely.geometry import box, mapping, shape
 from sqlalchemy import func, select
 
-from gep.assessment import projects, rewards, rules, service
+from gep.assessment import projects, publication, rewards, rules, service
 from gep.assessment.models import ScoreSheet
 from gep.db import unit_of_work
 from gep.errors import InputError
@@ -103,6 +103,16 @@ def seed(ctx: SeedContext) -> None:
             f"departments; counties' colours 2020 {colours[2020]}, 2021 {colours[2021]}; 2020 published")
     _rewards(ctx, region_id, office)
     _projects(ctx, region_id, office)
+    _publish(ctx, region_id, users)
+
+
+def _publish(ctx: SeedContext, region_id: int, users: dict[str, int]) -> None:
+    """The analyst publishes the accounts of 2019 and 2020; 2021 is left for them to publish."""
+    analyst = Principal(users.get("analyst"), "analyst", "analyst", None, frozenset({publication.PUBLISH}), "system")
+    with unit_of_work(ctx.factory) as s:
+        runs = regions.latest_runs(s, region_id)
+        done = [publication.publish(s, runs[y].id, analyst, "demo").year for y in (2019, 2020) if y in runs]
+    ctx.say(f"public release: the accounts of {', '.join(map(str, done))} published")
 
 
 # (area kind, county, how many of its townships, source note): labelled synthetic outlines made of whole townships

@@ -6,7 +6,7 @@ const ZH = CFG.lang === "zh";
 const KIND_COLOURS = {red_line: "#b3261e", water_source: "#1f6fb2", key_function: "#2e7d32"};
 let LIST = null, MAP = null, POINTS = [], SHAPE = null;
 const word = (x) => (x ? (ZH ? x.zh : (x.en || x.zh)) : "");
-const yuan = (v) => Number(v).toLocaleString(undefined, {maximumFractionDigits: 0});
+const yuan = (v) => (Math.abs(Number(v)) < 0.5 ? "0" : Number(v).toLocaleString(undefined, {maximumFractionDigits: 0}));
 const verdictWord = (v) => T(LIST.verdicts[v] || v);
 async function init() {
   LIST = await api("/api/assessment/negative-list");
@@ -63,7 +63,7 @@ async function run(keep) {
 }
 function show(r) {
   document.getElementById("p-result").hidden = false;
-  const v = r.verdict;
+  const v = r.decision;
   const box = document.getElementById("p-verdict");
   box.className = `verdict ${v.verdict}`;
   box.textContent = (r.code ? `${r.code} · ` : "") + verdictWord(v.verdict);
