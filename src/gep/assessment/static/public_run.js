@@ -3,6 +3,7 @@
 (async () => {
   const box = document.getElementById("g-map");
   if (!box) return;
+  box.hidden = false;  // without scripts the page is its table
   const {run, level, parent, below} = box.dataset;
   const data = await api(`/api/public/gep/${run}/map?level=${level}` + (parent ? `&parent=${parent}` : ""));
   const map = L.map(box, {attributionControl: false, zoomSnap: 0.25});
