@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal as D
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select, update
 
@@ -24,7 +27,7 @@ from conftest import PASSWORD
 from gep.accounting.indicators import REGISTRY
 from gep.app import Settings, build_platform, create_app
 from gep.assessment import handlers, notice, rewards, service
-from gep.assessment.models import Submission
+from gep.assessment.models import RewardRound, Submission
 from gep.auth import service as auth
 from gep.db import make_engine, session_factory, unit_of_work
 from gep.errors import Conflict, FileError, PermissionDenied
@@ -436,3 +439,87 @@ def test_the_public_release_shows_only_what_is_published(world: World, client: T
     assert r.status_code == 200
     assert client.get(f"/public/gep/{run19}").status_code == 404
     assert f"/public/gep/{run19}" not in client.get("/public").text
+
+
+# -- a property test of the rewards' ledger -----------------------------------------------------------------------
+
+class RewardRounds(RuleBasedStateMachine):
+    """Rounds computed with any budget, approved or not, in any order, on the three counties' towns: every approved
+    round paid exactly its total once, never more than its budget, and the fund paid out what the zones got."""
+
+    world: ClassVar[World]
+
+    def __init__(self) -> None:
+        super().__init__()
+        # round id -> total paid; the database outlives an example, so the model starts from what it holds
+        with unit_of_work(self.world.factory) as s:
+            self.approved: dict[int, int] = {r.id: r.total_fen for r in s.scalars(
+                select(RewardRound).where(RewardRound.status == "approved"))}
+
+    @rule(year=st.sampled_from([2020]), budget=st.integers(0, 2_000_000_00), policy=st.sampled_from(
+        ["gep-increment-2019", "regulating-purchase-2020"]))
+    def compute(self, year: int, budget: int, policy: str) -> None:
+        with unit_of_work(self.world.factory) as s:
+            try:
+                row = rewards.compute_round(s, policy, self.world.region_id, year, OFFICE, budget_fen=budget)
+            except Conflict:  # approved already: it stays as paid
+                return
+            assert row.total_fen <= budget and row.total_fen == sum(z["paid_fen"] for z in row.body["zones"])
+
+    @rule(policy=st.sampled_from(["gep-increment-2019", "regulating-purchase-2020"]))
+    def approve(self, policy: str) -> None:
+        with unit_of_work(self.world.factory) as s:
+            row = s.scalar(select(RewardRound).where(RewardRound.policy_version == policy))
+            if row is None:
+                return
+            row, posted = rewards.approve(s, row.id, OFFICE)
+            assert posted == (row.id not in self.approved)
+            self.approved[row.id] = row.total_fen
+
+    @invariant()
+    def the_ledger_agrees(self) -> None:
+        from gep.ledger.models import LedgerAccount
+
+        with unit_of_work(self.world.factory) as s:
+            accounts = list(s.scalars(select(LedgerAccount).where(LedgerAccount.code.like("rewards:%"))
+                                      .execution_options(skip_scope=True)))
+            funds = sum(a.debits_posted - a.credits_posted for a in accounts if a.code.startswith("rewards:fund:"))
+            zones = sum(a.credits_posted - a.debits_posted for a in accounts if a.code.startswith("rewards:zone:"))
+            assert funds == zones == sum(self.approved.values())
+
+
+def test_reward_rounds_pay_once_and_within_their_budget(tmp_path: Path) -> None:
+    RewardRounds.world = make_world(f"sqlite:///{tmp_path / 'rounds.db'}", tmp_path)
+    run = RewardRounds.TestCase
+    run.settings = settings(max_examples=8, stateful_step_count=6, deadline=None,
+                            suppress_health_check=[HealthCheck.too_slow])
+    run().runTest()
+
+
+def test_a_tenure_audit_by_hand(world: World) -> None:
+    from datetime import date
+
+    from gep.assessment import tenure, tenure_report
+    from gep.errors import InputError, NotFound
+
+    w = world
+    with unit_of_work(w.factory) as s:
+        a = tenure.view(tenure.create(s, w.region_id, K3, date(2019, 6, 30), date(2020, 12, 31), "县长甲", OFFICE))
+        with pytest.raises(InputError, match="same accounts"):
+            tenure.compute(s, w.region_id, K3, date(2020, 1, 1), date(2020, 12, 31))
+        with pytest.raises(InputError, match="must end after it starts"):
+            tenure.compute(s, w.region_id, K3, date(2020, 1, 1), date(2019, 12, 31))
+        with pytest.raises(InputError, match="no accounts at or before 2018-12-31"):
+            tenure.compute(s, w.region_id, K3, date(2018, 12, 31), date(2020, 12, 31))
+        with pytest.raises(NotFound):
+            tenure.compute(s, w.region_id, "999999", date(2019, 1, 1), date(2020, 12, 31))
+    assert a["code"].startswith("AUD-") and (a["start"]["year"], a["end"]["year"], a["price_year"]) == (2019, 2020, 2019)
+    g = {x["key"]: x for x in a["gep"]}
+    # K3 at 2019 prices: 1,000 → 960 million yuan (the 2020 accounts revalued by 100/102)
+    assert g["gep"]["start_yuan"] == pytest.approx(1000e6) and g["gep"]["end_yuan"] == pytest.approx(960e6)
+    assert g["gep"]["change_pct"] == pytest.approx(-4.0)
+    assert g["water_conservation"]["change_yuan"] == pytest.approx(-20e6)
+    assert a["fell"] == ["agriculture", "climate_regulation", "tourism", "water_conservation"]
+    assert [x["key"] for x in a["gep"][:4]] == ["gep", "cultural", "material", "regulating"]
+    pdf = tenure_report.pdf(a, "zh")
+    assert pdf.startswith(b"%PDF") and len(pdf) > 10_000

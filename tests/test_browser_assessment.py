@@ -2,7 +2,8 @@
 the form and sends a workbook with a bad row (seeing the row named) and then a good one; the assessment office
 computes 2021, sees the counties' colour codes on the map and in the sheet, opens a county, publishes the year,
 and pays the year's GEP-increment reward within a budget (downloading its notice), and checks a chemical plant
-drawn in the red line, which the negative list refuses, and publishes the accounts of 2021; then, logged out and
+drawn in the red line, which the negative list refuses, reads the demo's tenure audit and its report, and
+publishes the accounts of 2021; then, logged out and
 with JavaScript off, the public portal down to the counties of 2021 and its method, the published colour codes and
 a county's score card. Screenshots at desk and phone width."""
 
@@ -155,7 +156,18 @@ def test_submit_compute_publish_and_the_public_cards(browser: Any, served: str, 
     shots(page, folder, "assessment-05-project-refused")
     assert not horizontal_overflow(page)
 
-    # 5. the accounts of 2021 published on the public portal
+    # 5. the demo's tenure audit: GEP at both ends of the term, what fell, the events, the report
+    page.goto(f"{served}/assessment/audits")
+    page.locator("#t-list tbody tr").first.click()
+    expect(page.locator("#t-gep tbody tr")).not_to_have_count(0)
+    expect(page.locator("#t-kpis .kpi")).to_have_count(4)
+    shots(page, folder, "assessment-06-tenure-audit")
+    assert not horizontal_overflow(page)
+    with page.expect_download() as info:
+        page.click("#t-pdf-zh")
+    assert Path(info.value.path()).read_bytes().startswith(b"%PDF")
+
+    # 6. the accounts of 2021 published on the public portal
     page.goto(f"{served}/assessment/release")
     row = page.locator("#runs tbody tr", has_text="2021")
     row.locator("button").click()
@@ -164,18 +176,18 @@ def test_submit_compute_publish_and_the_public_cards(browser: Any, served: str, 
     assert [e for e in errors if "422" not in e] == [], errors  # the refused workbook answers 422, as it should
     context.close()
 
-    # 6. logged out, JavaScript off: the portal, a published year down to the counties, the method, the
+    # 7. logged out, JavaScript off: the portal, a published year down to the counties, the method, the
     # published colour codes and a county's card are plain pages
     public = browser.new_context(viewport=DESK, java_script_enabled=False)
     page = public.new_page()
     page.goto(f"{served}/public")
     expect(page.locator("#published tbody tr")).to_have_count(3)
-    shots(page, folder, "assessment-06-portal")
+    shots(page, folder, "assessment-07-portal")
     page.locator("#published tbody tr", has_text="2021").locator("a").first.click()
     expect(page.locator("#zones tbody tr")).to_have_count(1)  # the city
     page.locator("#zones tbody a").first.click()
     expect(page.locator("#zones tbody tr")).to_have_count(9)  # its counties
-    shots(page, folder, "assessment-07-public-year")
+    shots(page, folder, "assessment-08-public-year")
     assert not horizontal_overflow(page)
     page.click("text=方法与参数")
     expect(page.locator("#parameters tbody tr")).not_to_have_count(0)
@@ -183,12 +195,12 @@ def test_submit_compute_publish_and_the_public_cards(browser: Any, served: str, 
     sheets = page.locator("section.sheet")
     expect(sheets).to_have_count(3)  # 2020 for counties and departments, and 2021 for counties just published
     expect(page.locator("table.codes").first.locator("tbody tr")).to_have_count(9)
-    shots(page, folder, "assessment-08-public-codes")
+    shots(page, folder, "assessment-09-public-codes")
     assert not horizontal_overflow(page)
     page.locator("table.codes").first.locator("tbody tr a").first.click()
     expect(page.locator("#card-total")).to_have_text(re.compile(r"^\d+\.\d\d$"))
     expect(page.locator("#card-indicators tbody tr")).to_have_count(28)
     expect(page.locator("img.qr")).to_be_visible()
-    shots(page, folder, "assessment-09-public-card")
+    shots(page, folder, "assessment-10-public-card")
     assert not horizontal_overflow(page)
     public.close()

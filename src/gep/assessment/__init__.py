@@ -6,13 +6,26 @@ sheets with ranks, a colour per county and a public score card its QR code opens
 policies as data, rounds computed from the stored accounts within a budget, paid through the ledger, with a
 notice; and GEP in projects: the industry negative list over imported areas, and a project's check before
 approval (verdict with its rule, and its GEP change valued as a damage is); and the public release (常态化发布)
-of published accounting runs on a portal that needs no login."""
+of published accounting runs on a portal that needs no login; and the leaders' tenure audit of natural-resource
+assets and GEP."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from gep.assessment import api, handlers, models, pages, project_api, public_api, publication, reward_api, seed, service
+from gep.assessment import (
+    api,
+    handlers,
+    models,
+    pages,
+    project_api,
+    public_api,
+    publication,
+    reward_api,
+    seed,
+    service,
+    tenure_api,
+)
 from gep.errors import N_
 from gep.kit.domain import Domain, NavEntry
 
@@ -21,7 +34,7 @@ domain = Domain(
     title=N_("Assessment"),
     root=Path(__file__).resolve().parent,
     models=models,
-    routers=(api.router, reward_api.router, project_api.router, public_api.router, pages.router),
+    routers=(api.router, reward_api.router, project_api.router, public_api.router, tenure_api.router, pages.router),
     permissions={
         service.MANAGE: N_("keep the indicator sets and departments, compute and publish score sheets"),
         service.SUBMIT: N_("submit a department's values for its own indicators"),
@@ -29,12 +42,18 @@ domain = Domain(
         publication.PUBLISH: N_("publish accounting runs on the public portal, and withdraw them"),
     },
     roles={"assessor": N_("Assessment office officer"), "department_reporter": N_("Department data reporter")},
-    grants={"assessor": {service.MANAGE, service.READ, publication.PUBLISH},
-            "department_reporter": {service.SUBMIT, service.READ}, "analyst": {service.READ, publication.PUBLISH}},
-    nav=(NavEntry("/assessment", N_("GEP assessment"), service.READ, order=60),
-         NavEntry("/assessment/rewards", N_("Rewards"), service.READ, order=61),
-         NavEntry("/assessment/projects", N_("Project checks"), service.READ, order=62),
-         NavEntry("/assessment/release", N_("Public release"), publication.PUBLISH, order=63)),
+    grants={
+        "assessor": {service.MANAGE, service.READ, publication.PUBLISH},
+        "department_reporter": {service.SUBMIT, service.READ},
+        "analyst": {service.READ, publication.PUBLISH},
+    },
+    nav=(
+        NavEntry("/assessment", N_("GEP assessment"), service.READ, order=60),
+        NavEntry("/assessment/rewards", N_("Rewards"), service.READ, order=61),
+        NavEntry("/assessment/projects", N_("Project checks"), service.READ, order=62),
+        NavEntry("/assessment/audits", N_("Tenure audits"), service.READ, order=63),
+        NavEntry("/assessment/release", N_("Public release"), publication.PUBLISH, order=64),
+    ),
     handlers=handlers.HANDLERS,
     seed=seed.seed,
     depends_on=("regions", "compensation"),

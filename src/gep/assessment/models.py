@@ -5,9 +5,21 @@ year (a draft until published, then frozen), and the exchange's settled trades t
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gep.db import Base, UtcDateTime
@@ -197,3 +209,21 @@ class Publication(Base):
     published_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class TenureAudit(Base):
+    """A leader's tenure audit (领导干部自然资源资产离任审计): a zone and the two dates of a term, with the assets and
+    GEP at both ends, the changes, what fell, and the events in the zone during the term (kept as computed)."""
+
+    __tablename__ = "assessment_tenure_audit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)  # AUD-YYYY-NNNN
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
+    zone_code: Mapped[str] = mapped_column(String(40))
+    leader: Mapped[str] = mapped_column(String(200), default="")
+    started_on: Mapped[date] = mapped_column(Date)
+    ended_on: Mapped[date] = mapped_column(Date)
+    result: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)

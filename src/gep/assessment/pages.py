@@ -102,6 +102,11 @@ def public_method(run_id: Id, request: Request, db: Db, caller: MaybeCaller) -> 
                   parameters=publication.parameters(run), config={})
 
 
+@router.get("/assessment/audits", response_class=HTMLResponse)
+def audits_page(request: Request, db: Db, caller: Reader) -> Response:
+    return render(request, "assessment/audits.html.j2", caller, config=_config(db, caller))
+
+
 @router.get("/assessment/release", response_class=HTMLResponse)
 def release_page(request: Request, db: Db, caller: Publisher) -> Response:
     return render(request, "assessment/release.html.j2", caller, config={})

@@ -15,7 +15,7 @@ import shapely
 from shapely.geometry import box, mapping, shape
 from sqlalchemy import func, select
 
-from gep.assessment import projects, publication, rewards, rules, service
+from gep.assessment import projects, publication, rewards, rules, service, tenure
 from gep.assessment.models import ScoreSheet
 from gep.db import unit_of_work
 from gep.errors import InputError
@@ -104,6 +104,25 @@ def seed(ctx: SeedContext) -> None:
     _rewards(ctx, region_id, office)
     _projects(ctx, region_id, office)
     _publish(ctx, region_id, users)
+    _audit(ctx, region_id, office)
+
+
+def _audit(ctx: SeedContext, region_id: int, office: Principal) -> None:
+    """One tenure audit: 龙泉市 over a term from 2019 to 2021 (a fictitious leader, synthetic data)."""
+    from datetime import date
+
+    with unit_of_work(ctx.factory) as s:
+        counties = {z.name: z.code for z in regions.zones(s, region_id, "county")}
+        if "龙泉市" not in counties:
+            return
+        try:
+            row = tenure.create(s, region_id, counties["龙泉市"], date(2019, 3, 1), date(2021, 12, 31),
+                                "龙泉市某领导干部（演示）", office, synthetic=True)
+        except InputError:
+            return
+        total = next(g for g in row.result["gep"] if g["key"] == "gep")
+        ctx.say(f"tenure audit {row.code}: 龙泉市 2019–2021, GEP {total['change_pct']:+.2f} % at constant prices, "
+                f"{len(row.result['fell'])} indicators fell, {len(row.result['events'])} events")
 
 
 def _publish(ctx: SeedContext, region_id: int, users: dict[str, int]) -> None:

@@ -620,3 +620,27 @@ def value_land_change(session: Session, region_id: int, geometry: dict[str, Any]
     return damage_service.valuate(session, damage_service.CaseRequest(
         title, region_id, geometry, occurred, from_ecosystem, to_ecosystem, 1, path="step",
         discount_rate=Decimal(0), year=year))
+
+
+def events_in(session: Session, county_code: str, first: date, last: date) -> list[dict[str, Any]]:
+    """What compensation recorded about a county between two dates (a tenure audit reads it): the closed
+    settlements of its sections for the years of the period, and the damage cases valued in it."""
+    from gep.compensation.models import DamageCase
+
+    out: list[dict[str, Any]] = []
+    q = (select(Settlement, Section).join(Agreement, Agreement.id == Settlement.agreement_id)
+         .join(Section, Section.id == Agreement.section_id)
+         .where(Settlement.state == "closed", Settlement.year >= first.year, Settlement.year <= last.year)
+         .where((Section.upstream_code == county_code) | (Section.downstream_code == county_code)))
+    for st, sec in session.execute(q):
+        side = "upstream" if sec.upstream_code == county_code else "downstream"
+        received = st.upstream_fen if side == "upstream" else st.downstream_fen
+        out.append({"kind": "settlement", "date": f"{st.year}-12-31", "ref": f"{sec.code} {st.year}",
+                    "text": f"{sec.name}: index {st.index_value}, {st.direction}", "side": side,
+                    "net_fen": received - st.amount_fen})
+    for case in session.scalars(select(DamageCase).where(DamageCase.occurred_on >= first,
+                                                         DamageCase.occurred_on <= last)):
+        if (case.result or {}).get("reference_zone") == county_code:
+            out.append({"kind": "damage", "date": case.occurred_on.isoformat(), "ref": case.code, "text": case.title,
+                        "net_fen": -case.total_fen})
+    return sorted(out, key=lambda e: (e["date"], e["ref"]))
