@@ -513,7 +513,8 @@ def test_a_tenure_audit_by_hand(world: World) -> None:
             tenure.compute(s, w.region_id, K3, date(2018, 12, 31), date(2020, 12, 31))
         with pytest.raises(NotFound):
             tenure.compute(s, w.region_id, "999999", date(2019, 1, 1), date(2020, 12, 31))
-    assert a["code"].startswith("AUD-") and (a["start"]["year"], a["end"]["year"], a["price_year"]) == (2019, 2020, 2019)
+    assert a["code"].startswith("AUD-")
+    assert (a["start"]["year"], a["end"]["year"], a["price_year"]) == (2019, 2020, 2019)
     g = {x["key"]: x for x in a["gep"]}
     # K3 at 2019 prices: 1,000 → 960 million yuan (the 2020 accounts revalued by 100/102)
     assert g["gep"]["start_yuan"] == pytest.approx(1000e6) and g["gep"]["end_yuan"] == pytest.approx(960e6)
