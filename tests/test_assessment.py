@@ -524,3 +524,28 @@ def test_a_tenure_audit_by_hand(world: World) -> None:
     assert [x["key"] for x in a["gep"][:4]] == ["gep", "cultural", "material", "regulating"]
     pdf = tenure_report.pdf(a, "zh")
     assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
+
+
+def test_pilot_tasks_move_by_their_owner_and_show_overdue(world: World) -> None:
+    from datetime import date
+
+    from gep.assessment import pilot_tasks
+    from gep.errors import InputError
+
+    w = world
+    stats, forester = as_user(w, "stats"), as_user(w, "forester")
+    with unit_of_work(w.factory) as s:
+        t = pilot_tasks.create(s, "GDP与GEP双核算", "tjj", date(2021, 6, 30), OFFICE)
+        assert pilot_tasks.view(t, today=date(2021, 7, 1))["overdue"]
+        assert not pilot_tasks.view(t, today=date(2021, 6, 30))["overdue"]
+        with pytest.raises(PermissionDenied):
+            pilot_tasks.move(s, t.id, "in_progress", forester)  # another department's task
+        pilot_tasks.move(s, t.id, "in_progress", stats)
+        pilot_tasks.move(s, t.id, "done", stats, on=date(2021, 7, 15))
+        v = pilot_tasks.view(t, today=date(2022, 1, 1))
+        assert (v["status"], v["overdue"], v["late"]) == ("done", False, True)
+        with pytest.raises(Conflict, match="cannot go"):
+            pilot_tasks.move(s, t.id, "open", stats)  # a done task is reopened by the office only
+        with pytest.raises(InputError, match="needs a note"):
+            pilot_tasks.move(s, t.id, "in_progress", OFFICE)
+        assert pilot_tasks.move(s, t.id, "in_progress", OFFICE, "数据口径调整").done_on is None

@@ -219,3 +219,16 @@ def test_the_negative_list_takes_the_most_specific_rule_and_the_strictest_area()
         nl_.parse({"kind": [{"code": "k", "name_zh": "k", "name_en": "k"}],
                    "industry": [{"code": "C", "name_zh": "c", "name_en": "c"}],
                    "rule": [{"id": "NL-X", "industry": "C", "kind": "k", "verdict": "maybe"}]})
+
+
+@given(st.lists(st.tuples(st.sampled_from(["open", "in_progress", "done"]), st.booleans()), max_size=20))
+def test_a_task_moves_only_along_its_transitions(steps: list[tuple[str, bool]]) -> None:
+    from gep.assessment.pilot_tasks import MOVES, can_move
+
+    status = "open"
+    for to, office in steps:
+        if can_move(status, to, office):
+            assert (status, to) in MOVES and (office or status != "done")
+            status = to
+    assert not can_move("done", "in_progress", office=False) and can_move("done", "in_progress", office=True)
+    assert not can_move("open", "open", office=True)

@@ -7,7 +7,7 @@ policies as data, rounds computed from the stored accounts within a budget, paid
 notice; and GEP in projects: the industry negative list over imported areas, and a project's check before
 approval (verdict with its rule, and its GEP change valued as a damage is); and the public release (常态化发布)
 of published accounting runs on a portal that needs no login; and the leaders' tenure audit of natural-resource
-assets and GEP."""
+assets and GEP; and the tracking of the pilot's tasks (推进机制)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from gep.assessment import (
     handlers,
     models,
     pages,
+    pilot_tasks_api,
     project_api,
     public_api,
     publication,
@@ -34,7 +35,15 @@ domain = Domain(
     title=N_("Assessment"),
     root=Path(__file__).resolve().parent,
     models=models,
-    routers=(api.router, reward_api.router, project_api.router, public_api.router, tenure_api.router, pages.router),
+    routers=(
+        api.router,
+        reward_api.router,
+        project_api.router,
+        public_api.router,
+        tenure_api.router,
+        pilot_tasks_api.router,
+        pages.router,
+    ),
     permissions={
         service.MANAGE: N_("keep the indicator sets and departments, compute and publish score sheets"),
         service.SUBMIT: N_("submit a department's values for its own indicators"),

@@ -227,3 +227,22 @@ class TenureAudit(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class PilotTask(Base):
+    """A task of the pilot work (推进机制): its owner department, deadline and status; every change is audited."""
+
+    __tablename__ = "assessment_task"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    department_code: Mapped[str] = mapped_column(String(40))
+    deadline: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | in_progress | done
+    done_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -107,6 +107,11 @@ def audits_page(request: Request, db: Db, caller: Reader) -> Response:
     return render(request, "assessment/audits.html.j2", caller, config=_config(db, caller))
 
 
+@router.get("/assessment/tasks", response_class=HTMLResponse)
+def tasks_page(request: Request, db: Db, caller: Reader) -> Response:
+    return render(request, "assessment/tasks.html.j2", caller, config=_config(db, caller))
+
+
 @router.get("/assessment/release", response_class=HTMLResponse)
 def release_page(request: Request, db: Db, caller: Publisher) -> Response:
     return render(request, "assessment/release.html.j2", caller, config={})

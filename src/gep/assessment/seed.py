@@ -15,7 +15,7 @@ import shapely
 from shapely.geometry import box, mapping, shape
 from sqlalchemy import func, select
 
-from gep.assessment import projects, publication, rewards, rules, service, tenure
+from gep.assessment import pilot_tasks, projects, publication, rewards, rules, service, tenure
 from gep.assessment.models import ScoreSheet
 from gep.db import unit_of_work
 from gep.errors import InputError
@@ -105,6 +105,33 @@ def seed(ctx: SeedContext) -> None:
     _projects(ctx, region_id, office)
     _publish(ctx, region_id, users)
     _audit(ctx, region_id, office)
+    _tasks(ctx, office)
+
+
+# (task, owner, deadline, how far by the demo's day): labelled synthetic tasks of the pilot work
+TASKS = [("完善GEP核算技术规范并每年发布核算结果", "fgw", "2021-06-30", "done"),
+         ("建立GEP综合考评制度并纳入综合考核", "khb", "2021-12-31", "done"),
+         ("两山合作社县域全覆盖", "fgw", "2022-06-30", "done"),
+         ("生态信用正负面清单修订", "fgw", "2023-12-31", "in_progress"),
+         ("'丽水山耕'品牌授权产品扩面", "nyncj", "2024-12-31", "in_progress"),
+         ("松材线虫病疫区除治", "lyj", "2024-10-31", "open"),
+         ("瓯江流域横向补偿协议续签", "czj", "2024-03-31", "done"),
+         ("生态贷款余额年增长", "rmyh", "2025-12-31", "in_progress"),
+         ("GEP进规划：国土空间规划评估", "zrzy", "2025-06-30", "open"),
+         ("负面清单年度评估", "jxj", "2027-06-30", "open")]
+
+
+def _tasks(ctx: SeedContext, office: Principal) -> None:
+    from datetime import date
+
+    with unit_of_work(ctx.factory) as s:
+        for title, dep, deadline, how in TASKS:
+            row = pilot_tasks.create(s, title + "（演示）", dep, date.fromisoformat(deadline), office, synthetic=True)
+            if how != "open":
+                pilot_tasks.move(s, row.id, how, office, on=row.deadline if how == "done" else None)
+        rows = pilot_tasks.tasks(s)
+        late = sum(pilot_tasks.view(t)["overdue"] for t in rows)
+    ctx.say(f"pilot tasks: {len(rows)} synthetic, {late} overdue")
 
 
 def _audit(ctx: SeedContext, region_id: int, office: Principal) -> None:

@@ -133,6 +133,8 @@ async function drawMap() {
 // the map's size changes with the layout (the county panel, a phone turned): fit the counties again
 function refit() {
   if (!MAP || !LAYER) return;
+  const box = MAP.getContainer();
+  if (!box.offsetWidth || !box.offsetHeight) return;  // hidden (a department set): nothing to fit, and Leaflet would divide by 0
   MAP.invalidateSize();
   const b = LAYER.getBounds();
   if (b.isValid()) MAP.fitBounds(b, {padding: [6, 6]});
