@@ -91,3 +91,19 @@ def test_a_project_outside_every_listed_area_is_allowed(platform: Platform) -> N
         result = projects.evaluate(s, req)
     assert result["decision"] == {"verdict": "allowed", "kind": "", "rule": None} and result["areas"] == []
     assert result["gep"]["changed_ha"] == pytest.approx(4.0)  # (3..5, 6..8): classes 11, 11, 11, 11
+
+
+def test_the_registry_counts_its_events_in_a_zone_and_a_term(platform: Platform) -> None:
+    from datetime import date, timedelta
+
+    from gep.registry import service as registry
+    from registry_fixtures import one_parcel
+
+    one_parcel(platform, pixel_box(3, 4, 0, 1), "P-AUDIT-1")
+    today = date.today()
+    with unit_of_work(platform.factory) as s:  # type: ignore[arg-type]
+        got = registry.events_in(s, platform.region_id, "100101002", today - timedelta(days=1), today + timedelta(days=1))
+        assert sum(got.values()) == 2 and len(got) == 2  # the parcel registered, the right granted
+        assert registry.events_in(s, platform.region_id, "100101001", today - timedelta(days=1),
+                                  today + timedelta(days=1)) == {}  # the other township
+        assert registry.events_in(s, platform.region_id, "100101", date(2019, 1, 1), date(2019, 12, 31)) == {}

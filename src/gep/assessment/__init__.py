@@ -65,5 +65,5 @@ domain = Domain(
     ),
     handlers=handlers.HANDLERS,
     seed=seed.seed,
-    depends_on=("regions", "compensation"),
+    depends_on=("regions", "compensation", "registry"),
 )

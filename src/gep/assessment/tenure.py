@@ -2,7 +2,8 @@
 natural-resource assets and GEP at both ends from the stored accounts — ecosystem areas by type, the physical
 quantities of the services (water conserved, carbon fixed, soil retained …), the listed protected areas, and GEP by
 indicator at the first year's prices — the changes, the indicators that fell, and what happened in the zone during
-the term (compensation settlements and damage cases, project checks, rewards paid)."""
+the term (registry events on its parcels, compensation settlements and damage cases, project checks, rewards
+paid)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from gep.kit.audit import audit, now
 from gep.kit.principal import Principal
 from gep.regions import service as regions
 from gep.regions.models import AccountingRun, AccountValue
+from gep.registry import service as registry
 
 
 def _run_at(runs: dict[int, AccountingRun], day: date, which: str) -> AccountingRun:
@@ -92,6 +94,8 @@ def compute(session: Session, region_id: int, zone_code: str, started_on: date, 
     county = zone_code if zone.level == "county" else next(
         (z.code for z in regions.ancestors(session, region_id, zone_code) if z.level == "county"), "")
     events = compensation.events_in(session, county, started_on, ended_on) if county else []
+    events += [{"kind": "registry", "date": ended_on.isoformat(), "ref": kind, "text": f"{n}", "net_fen": None}
+               for kind, n in sorted(registry.events_in(session, region_id, zone_code, started_on, ended_on).items())]
     for p in session.scalars(select(ProjectCheck).where(ProjectCheck.region_id == region_id)):
         day = p.checked_at.date()
         if started_on <= day <= ended_on and (p.result.get("gep", {}).get("zone") in (zone_code, county)):

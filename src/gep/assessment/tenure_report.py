@@ -16,7 +16,8 @@ from gep.report.pdf import render_pdf
 CATS = {"gep": ("GEP", "GEP"), "material": ("物质产品", "Material products"),
         "regulating": ("调节服务", "Regulating services"), "cultural": ("文化服务", "Cultural services")}
 EVENTS = {"settlement": ("流域补偿结算", "Watershed settlement"), "damage": ("生态损害案件", "Damage case"),
-          "project": ("项目准入审查", "Project check"), "reward": ("生态奖补", "Reward paid")}
+          "project": ("项目准入审查", "Project check"), "reward": ("生态奖补", "Reward paid"),
+          "registry": ("产权登记事项（件）", "Registry events (count)")}
 
 
 def name(key: str, lang: str) -> str:

@@ -13,7 +13,7 @@ import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -662,3 +662,18 @@ def register_many(session: Session, region: Region, specs: Sequence[NewParcelSpe
     events.record(session, CHANGED, actor_id=by.user_id, kind="bulk", parcel_ids=parcel_ids[:1000],
                   right_ids=right_ids[:1000], region_id=region.id, count=len(parcel_ids))
     return parcel_ids
+
+
+def events_in(session: Session, region_id: int, zone_code: str, first: date, last: date) -> dict[str, int]:
+    """How many registry events of each kind touched the parcels of a county or township between two dates
+    (a tenure audit reads it)."""
+    inside = set(session.scalars(select(Parcel.id).where(
+        Parcel.region_id == region_id, or_(Parcel.county_code == zone_code, Parcel.township_code == zone_code))))
+    start = datetime.combine(first, datetime.min.time(), tzinfo=UTC)
+    end = datetime.combine(last, datetime.max.time(), tzinfo=UTC)
+    counts: dict[str, int] = {}
+    for kind, parcel_ids in session.execute(select(RegistryEvent.kind, RegistryEvent.parcel_ids).where(
+            RegistryEvent.region_id == region_id, RegistryEvent.at >= start, RegistryEvent.at <= end)):
+        if inside.intersection(parcel_ids or ()):
+            counts[kind] = counts.get(kind, 0) + 1
+    return counts

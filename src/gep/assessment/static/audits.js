@@ -2,7 +2,7 @@
 "use strict";
 const CFG = window.GEP;
 const CATS = {gep: "GEP", material: N_("Material products"), regulating: N_("Regulating services"), cultural: N_("Cultural services")};
-const KINDS = {settlement: N_("Watershed settlement"), damage: N_("Damage case"), project: N_("Project check"), reward: N_("Reward paid")};
+const KINDS = {settlement: N_("Watershed settlement"), damage: N_("Damage case"), project: N_("Project check"), reward: N_("Reward paid"), registry: N_("Registry events (count)")};
 const yuan = (v) => Number(v).toLocaleString(undefined, {maximumFractionDigits: 0});
 async function init() {
   const form = document.getElementById("audit");
