@@ -102,7 +102,8 @@ def test_the_registry_counts_its_events_in_a_zone_and_a_term(platform: Platform)
     one_parcel(platform, pixel_box(3, 4, 0, 1), "P-AUDIT-1")
     today = date.today()
     with unit_of_work(platform.factory) as s:  # type: ignore[arg-type]
-        got = registry.events_in(s, platform.region_id, "100101002", today - timedelta(days=1), today + timedelta(days=1))
+        day = timedelta(days=1)
+        got = registry.events_in(s, platform.region_id, "100101002", today - day, today + day)
         assert sum(got.values()) == 2 and len(got) == 2  # the parcel registered, the right granted
         assert registry.events_in(s, platform.region_id, "100101001", today - timedelta(days=1),
                                   today + timedelta(days=1)) == {}  # the other township
