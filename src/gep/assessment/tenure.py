@@ -19,7 +19,7 @@ from shapely.geometry import shape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gep.assessment import projects, rules, service
+from gep.assessment import projects, rules, service, tenure_report
 from gep.assessment.models import ProjectCheck, RewardRound, TenureAudit
 from gep.compensation import service as compensation
 from gep.errors import N_, InputError, NotFound, Word
@@ -72,11 +72,13 @@ def compute(session: Session, region_id: int, zone_code: str, started_on: date, 
     at_end = service.by_zone(session, last, factor, zone.level).get(zone_code, {})
     keys = sorted(set(at_start) | set(at_end), key=lambda k: (k not in ("gep",), k not in CATS, k))
     gep: list[dict[str, Any]] = [
-        {"key": k, "start_yuan": at_start.get(k, 0.0), "end_yuan": at_end.get(k, 0.0),
+        {"key": k, "name_zh": tenure_report.name(k, "zh"), "name_en": tenure_report.name(k, "en"),
+         "start_yuan": at_start.get(k, 0.0), "end_yuan": at_end.get(k, 0.0),
          "change_yuan": at_end.get(k, 0.0) - at_start.get(k, 0.0),
          "change_pct": None if not at_start.get(k) else (at_end.get(k, 0.0) / at_start[k] - 1) * 100}
         for k in keys]
-    fell = [g for g in gep if g["key"] not in ("gep", *CATS) and float(g["change_yuan"]) < 0]
+    # fell: by more than half a yuan (revaluing float accounts leaves noise far below that)
+    fell = [g for g in gep if g["key"] not in ("gep", *CATS) and float(g["change_yuan"]) < -0.5]
     q0, q1 = _quantities(session, first, zone_code), _quantities(session, last, zone_code)
     quantities = [{"key": k, "unit": (q0.get(k) or q1[k])[1], "start": q0.get(k, (0.0, ""))[0],
                    "end": q1.get(k, (0.0, ""))[0]} for k in sorted(set(q0) | set(q1))]

@@ -31,6 +31,10 @@ def name(key: str, lang: str) -> str:
     return f"{base} · {sub}" if sub else base
 
 
+def _whole(yuan: float) -> str:
+    return "0" if abs(yuan) < 0.5 else f"{yuan:,.0f}"
+
+
 def _yi(yuan: float) -> str:
     return f"{yuan / 1e8:,.4f}"
 
@@ -53,7 +57,7 @@ def build(view: dict[str, Any], lang: str) -> Report:
     head = ["项目" if zh else "Item", str(start["year"]), str(end["year"]), "变化" if zh else "Change",
             "变化率" if zh else "Change %"]
     s2.add(Table("gep", "（元）" if zh else "(yuan)", head,
-                 [[name(g["key"], lang), f"{g['start_yuan']:,.0f}", f"{g['end_yuan']:,.0f}", f"{g['change_yuan']:,.0f}",
+                 [[name(g["key"], lang), _whole(g["start_yuan"]), _whole(g["end_yuan"]), _whole(g["change_yuan"]),
                    "—" if g["change_pct"] is None else f"{g['change_pct']:+.2f}%"] for g in view["gep"]],
                  numeric=(1, 2, 3, 4)))
     fell = [name(k, lang) for k in view["fell"]]

@@ -3,7 +3,7 @@
 const CFG = window.GEP;
 const CATS = {gep: "GEP", material: N_("Material products"), regulating: N_("Regulating services"), cultural: N_("Cultural services")};
 const KINDS = {settlement: N_("Watershed settlement"), damage: N_("Damage case"), project: N_("Project check"), reward: N_("Reward paid"), registry: N_("Registry events (count)")};
-const yuan = (v) => Number(v).toLocaleString(undefined, {maximumFractionDigits: 0});
+const yuan = (v) => (Math.abs(Number(v)) < 0.5 ? "0" : Number(v).toLocaleString(undefined, {maximumFractionDigits: 0}));
 async function init() {
   const form = document.getElementById("audit");
   if (form && CFG.region_id) {
@@ -20,7 +20,8 @@ async function init() {
   }
   await loadList();
 }
-function label(key) { return CATS[key] ? T(CATS[key]) : key; }
+const ZH = CFG.lang === "zh";
+function label(g) { return CATS[g.key] ? T(CATS[g.key]) : ((ZH ? g.name_zh : g.name_en) || g.key); }
 function show(a) {
   document.getElementById("t-view").hidden = false;
   document.getElementById("t-title").replaceChildren(`${a.code} · ${a.zone.name} · ${a.started_on} – ${a.ended_on}`, " ", syntheticBadge(a));
@@ -31,8 +32,9 @@ function show(a) {
   const total = a.gep.find((g) => g.key === "gep");
   document.getElementById("t-kpis").replaceChildren(kpiBox(T("GEP at the start (100 M yuan)"), yi(total.start_yuan)), kpiBox(T("GEP at the end (100 M yuan)"), yi(total.end_yuan)),
     kpiBox(T("Change"), total.change_pct === null ? "—" : `${total.change_pct >= 0 ? "+" : ""}${total.change_pct.toFixed(2)}%`), kpiBox(T("At the prices of"), a.price_year));
-  document.getElementById("t-fell").textContent = a.fell.length ? T("Indicators that fell: {list}", {list: a.fell.join(", ")}) : T("No indicator fell.");
-  document.querySelector("#t-gep tbody").replaceChildren(...a.gep.map((g) => el("tr", {class: g.change_yuan < 0 ? "fell" : ""}, el("td", {}, label(g.key)),
+  const byKey = Object.fromEntries(a.gep.map((g) => [g.key, g]));
+  document.getElementById("t-fell").textContent = a.fell.length ? T("Indicators that fell: {list}", {list: a.fell.map((k) => label(byKey[k] || {key: k})).join(ZH ? "、" : ", ")}) : T("No indicator fell.");
+  document.querySelector("#t-gep tbody").replaceChildren(...a.gep.map((g) => el("tr", {class: a.fell.includes(g.key) ? "fell" : ""}, el("td", {}, label(g)),
     el("td", {class: "n"}, yuan(g.start_yuan)), el("td", {class: "n"}, yuan(g.end_yuan)), el("td", {class: "n"}, yuan(g.change_yuan)))));
   document.querySelector("#t-events tbody").replaceChildren(...(a.events.length ? a.events.map((e) => el("tr", {}, el("td", {}, e.date), el("td", {}, T(KINDS[e.kind] || e.kind)),
     el("td", {}, e.ref), el("td", {}, e.text), el("td", {class: "n"}, e.net_fen === null ? "" : yuanText(e.net_fen / 100))))
