@@ -1,7 +1,7 @@
 """The GEP assessment and rewards on the seeded demo database, each against a baseline measured in the same run
 (nothing is kept: every change is rolled back):
 
-- a county sheet scored (28 indicators, 9 counties: submitted values, growth at constant prices, ranks, colours)
+- a county sheet scored (29 indicators, 9 counties: submitted values, growth at constant prices, ranks, colours)
   against only reading the two years' county accounts it needs;
 - a reward round over the 173 townships (GEP increment, floor, cap, the budget allocated) against only reading the
   two years' township accounts;
@@ -69,7 +69,7 @@ def main() -> None:
                                                               req.to_ecosystem, req.name))
         checked = timed(lambda: projects.evaluate(s, req))
         s.rollback()
-    print(f"county sheet {args.year}: 9 counties × 28 indicators")
+    print(f"county sheet {args.year}: 9 counties × 29 indicators")
     print(f"read two years of county accounts (baseline): {read_counties * 1000:.1f} ms")
     print(f"score the sheet:                              {scored * 1000:.1f} ms ({scored / read_counties:.1f}× the "
           "baseline)")

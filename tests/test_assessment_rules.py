@@ -232,3 +232,15 @@ def test_a_task_moves_only_along_its_transitions(steps: list[tuple[str, bool]]) 
             status = to
     assert not can_move("done", "in_progress", office=False) and can_move("done", "in_progress", office=True)
     assert not can_move("open", "open", office=True)
+
+
+def test_the_computed_counts_read_what_the_other_domains_hold() -> None:
+    from gep.assessment.service import _metric
+
+    trades = {"K1": (3, 1_234_567_00)}
+    loans = {"K2": (4, 25_000_000_00)}
+    counts = _metric("loans_count", ["K1", "K2"], None, {}, trades, {}, loans)
+    assert counts == {"K1": D(0), "K2": D(4)}
+    assert _metric("loans_amount", ["K2"], None, {}, trades, {}, loans) == {"K2": D("2500.00")}  # 10,000 yuan
+    assert _metric("trades_amount", ["K1"], None, {}, trades, {}, loans) == {"K1": D("123.46")}
+    assert _metric("gep_growth", ["K1"], None, {}, trades, {}, loans) == {"K1": None}  # no accounts: no value

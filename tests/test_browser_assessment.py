@@ -101,7 +101,7 @@ def test_submit_compute_publish_and_the_public_cards(browser: Any, served: str, 
     assert len(colours) >= 2, colours
     expect(page.locator("#a-map path.leaflet-interactive")).to_have_count(9)
     page.locator("#sheet tbody tr").first.click()
-    expect(page.locator("#d-indicators tbody tr")).to_have_count(28)
+    expect(page.locator("#d-indicators tbody tr")).to_have_count(29)
     shots(page, folder, "assessment-03-sheet")
     assert not horizontal_overflow(page)
     page.click("#publish")
@@ -199,7 +199,7 @@ def test_submit_compute_publish_and_the_public_cards(browser: Any, served: str, 
     assert not horizontal_overflow(page)
     page.locator("table.codes").first.locator("tbody tr a").first.click()
     expect(page.locator("#card-total")).to_have_text(re.compile(r"^\d+\.\d\d$"))
-    expect(page.locator("#card-indicators tbody tr")).to_have_count(28)
+    expect(page.locator("#card-indicators tbody tr")).to_have_count(29)
     expect(page.locator("img.qr")).to_be_visible()
     shots(page, folder, "assessment-10-public-card")
     assert not horizontal_overflow(page)

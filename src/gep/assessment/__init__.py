@@ -65,5 +65,5 @@ domain = Domain(
     ),
     handlers=handlers.HANDLERS,
     seed=seed.seed,
-    depends_on=("regions", "compensation", "registry"),
+    depends_on=("regions", "compensation", "registry", "finance"),
 )

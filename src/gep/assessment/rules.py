@@ -37,6 +37,8 @@ METRICS = {"gep_growth": N_("GEP growth at constant prices (%)"),
            "double_growth": N_("1 when GEP and GDP both grew, else 0"),
            "trades_amount": N_("ecological products traded on the exchange (10,000 yuan)"),
            "trades_count": N_("trades settled on the exchange"),
+           "loans_count": N_("green loans disbursed through the platform"),
+           "loans_amount": N_("green loans disbursed through the platform (10,000 yuan)"),
            "submitted_on_time": N_("share of the department's indicators submitted by the deadline (%)"),
            "submitted_uncorrected": N_("share of the department's indicators never corrected (%)")}
 CONDITION_OPS = ("below", "at_least")

@@ -23,6 +23,7 @@ from gep.assessment import rules
 from gep.assessment.models import Department, InstalledSet, ScoreSheet, SettledTrade, Submission, SubmissionImport
 from gep.db import add_once
 from gep.errors import N_, Conflict, FileError, InputError, NotFound, PermissionDenied, Problem
+from gep.finance import service as finance
 from gep.kit.audit import audit, now
 from gep.kit.principal import Principal
 from gep.regions import service as regions
@@ -271,8 +272,8 @@ def by_zone(session: Session, run: AccountingRun, factor: float, level: str = "c
 
 
 def _metric(metric: str, units_: list[str], acc: Accounts | None, values: dict[str, dict[str, Decimal | None]],
-            trades: dict[str, tuple[int, int]], provision: dict[str, tuple[Decimal | None, Decimal | None]]
-            ) -> dict[str, Decimal | None]:
+            trades: dict[str, tuple[int, int]], provision: dict[str, tuple[Decimal | None, Decimal | None]],
+            loans: dict[str, tuple[int, int]]) -> dict[str, Decimal | None]:
     name, _, arg = metric.partition(":")
 
     def grown(key: str) -> dict[str, Decimal | None]:
@@ -296,6 +297,10 @@ def _metric(metric: str, units_: list[str], acc: Accounts | None, values: dict[s
         return {u: Decimal(trades.get(u, (0, 0))[0]) for u in units_}
     if name == "trades_amount":
         return {u: (Decimal(trades.get(u, (0, 0))[1]) / 1_000_000).quantize(Decimal("0.01")) for u in units_}
+    if name == "loans_count":
+        return {u: Decimal(loans.get(u, (0, 0))[0]) for u in units_}
+    if name == "loans_amount":
+        return {u: (Decimal(loans.get(u, (0, 0))[1]) / 1_000_000).quantize(Decimal("0.01")) for u in units_}
     if name == "submitted_on_time":
         return {u: provision.get(u, (None, None))[0] for u in units_}
     if name == "submitted_uncorrected":
@@ -386,11 +391,12 @@ def score_year(session: Session, s: rules.IndicatorSet, region_id: int, year: in
                 for i in s.indicators if i.submitted}
     acc = accounts_of(session, region_id, year) if s.kind == "county" else None
     trades = trades_by_county(session, year) if s.kind == "county" else {}
+    loans = finance.loans_by_county(session, year) if s.kind == "county" else {}
     prov = provision(session, s, region_id, year) if s.kind == "department" else {}
     values: dict[str, dict[str, Decimal | None]] = dict(submitted)
     for ind in s.indicators:
         if not ind.submitted:
-            values[ind.code] = _metric(ind.metric, codes, acc, submitted, trades, prov)
+            values[ind.code] = _metric(ind.metric, codes, acc, submitted, trades, prov, loans)
     scored = {ind.code: rules.score(ind, values[ind.code], previous.get(ind.code)) for ind in s.indicators}
     rows: dict[str, dict[str, Any]] = {}
     for u in codes:

@@ -693,3 +693,11 @@ def workbench(session: Session, by: Principal) -> dict[str, Any]:
             "portfolio": portfolio,
             "pledged": [{**collateral_view(session, c), "loan_id": c.loan_id, "loan_code": codes[c.loan_id]}
                         for c in pledged[:300]]}
+
+
+def loans_by_county(session: Session, year: int) -> dict[str, tuple[int, int]]:
+    """Green loans disbursed in a year, by the borrower's county: (count, fen) — the GEP assessment counts them."""
+    q = (select(Loan.county_code, func.count(), func.sum(Loan.amount_fen))
+         .where(Loan.disbursed_on >= date(year, 1, 1), Loan.disbursed_on <= date(year, 12, 31))
+         .group_by(Loan.county_code).execution_options(skip_scope=True))
+    return {str(code): (int(n), int(fen or 0)) for code, n, fen in session.execute(q)}
