@@ -71,7 +71,9 @@ def store_accounts(factory: Any, region_id: int, year: int, price_year: int, val
     with unit_of_work(factory) as s:
         run = AccountingRun(region_id=region_id, year=year, method="zhejiang-2020", price_year=price_year,
                             status="succeeded", progress=1.0, stage="", message="", message_params={}, traceback="",
-                            run_metadata={"price_index": {"values": INDEX}})
+                            run_metadata={"price_index": {"values": INDEX}, "statistics": [
+                                {"zone_code": K3, "item": "forest_stock", "value": 1e6 + (year - 2019) * 5e4,
+                                 "unit": "m3"}]})
         s.add(run)
         s.flush()
         for county, inds in values.items():
@@ -521,6 +523,7 @@ def test_a_tenure_audit_by_hand(world: World) -> None:
     assert g["gep"]["change_pct"] == pytest.approx(-4.0)
     assert g["water_conservation"]["change_yuan"] == pytest.approx(-20e6)
     assert a["fell"] == ["agriculture", "climate_regulation", "tourism", "water_conservation"]
+    assert a["forest_stock_m3"] == [1e6, 1.05e6]  # from the statistics each run used
     assert [x["key"] for x in a["gep"][:4]] == ["gep", "cultural", "material", "regulating"]
     pdf = tenure_report.pdf(a, "zh")
     assert pdf.startswith(b"%PDF") and len(pdf) > 10_000

@@ -160,7 +160,7 @@ def test_submit_compute_publish_and_the_public_cards(browser: Any, served: str, 
     page.goto(f"{served}/assessment/audits")
     page.locator("#t-list tbody tr").first.click()
     expect(page.locator("#t-gep tbody tr")).not_to_have_count(0)
-    expect(page.locator("#t-kpis .kpi")).to_have_count(4)
+    expect(page.locator("#t-kpis .kpi")).to_have_count(5)  # with the forest stock
     shots(page, folder, "assessment-06-tenure-audit")
     assert not horizontal_overflow(page)
     with page.expect_download() as info:

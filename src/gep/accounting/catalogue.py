@@ -234,6 +234,7 @@ _item_specs += [
     ItemSpec(r"landscape_value\.house_price", "yuan/m2", "房价", "average residential price", True),
     ItemSpec(r"gdp", "yuan", "地区生产总值", "gross domestic product (for GEP/GDP)"),
     ItemSpec(r"population", "person", "常住人口", "resident population (for GEP per capita)"),
+    ItemSpec(r"forest_stock", "m3", "森林蓄积量", "standing forest stock (for the tenure audit of natural assets)"),
 ]
 STATISTICS_ITEMS: tuple[ItemSpec, ...] = tuple(_item_specs)
 QUANTITY_UNITS = ("t", "m3", "kWh", "m2", "person-time", "person")

@@ -46,6 +46,14 @@ def _quantities(session: Session, run: AccountingRun, code: str) -> dict[str, tu
     return {f"{ind}:{sub}": (float(v or 0.0), unit) for ind, sub, unit, v in session.execute(q)}
 
 
+def _statistic(run: AccountingRun, code: str, item: str) -> float | None:
+    """A statistic of the zone as the run used it (in the item's canonical unit: m3 for the forest stock)."""
+    for row in (run.run_metadata or {}).get("statistics", []):
+        if row.get("item") == item and str(row.get("zone_code")) == code:
+            return float(row["value"])
+    return None
+
+
 def _ecosystems(run: AccountingRun, code: str) -> dict[str, float]:
     path = Path(run.output_dir) / "ecosystems.csv"
     if not path.exists():
@@ -82,6 +90,7 @@ def compute(session: Session, region_id: int, zone_code: str, started_on: date, 
     q0, q1 = _quantities(session, first, zone_code), _quantities(session, last, zone_code)
     quantities = [{"key": k, "unit": (q0.get(k) or q1[k])[1], "start": q0.get(k, (0.0, ""))[0],
                    "end": q1.get(k, (0.0, ""))[0]} for k in sorted(set(q0) | set(q1))]
+    stock = [_statistic(first, zone_code, "forest_stock"), _statistic(last, zone_code, "forest_stock")]
     e0, e1 = _ecosystems(first, zone_code), _ecosystems(last, zone_code)
     ecosystems = [{"ecosystem": k, "start_km2": e0.get(k, 0.0), "end_km2": e1.get(k, 0.0),
                    "change_km2": e1.get(k, 0.0) - e0.get(k, 0.0)} for k in sorted(set(e0) | set(e1))]
@@ -118,6 +127,7 @@ def compute(session: Session, region_id: int, zone_code: str, started_on: date, 
             "end": {"date": ended_on.isoformat(), "year": last.year, "run_id": last.id},
             "price_year": first.price_year, "gep": gep, "fell": [g["key"] for g in fell],
             "quantities": quantities, "ecosystems": ecosystems, "protected": protected, "events": events,
+            "forest_stock_m3": stock if any(v is not None for v in stock) else None,
             "method": first.method}
 
 

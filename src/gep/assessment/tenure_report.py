@@ -77,6 +77,13 @@ def build(view: dict[str, Any], lang: str) -> Report:
                  ["指标" if zh else "Quantity", "单位" if zh else "Unit", str(start["year"]), str(end["year"])],
                  [[name(q["key"], lang), q["unit"], f"{q['start']:,.2f}", f"{q['end']:,.2f}"]
                   for q in view["quantities"] if q["start"] or q["end"]], numeric=(2, 3)))
+    stock = view.get("forest_stock_m3")
+    if stock:
+        s3.add(("森林蓄积量（万立方米）：" if zh else "Standing forest stock (10,000 m³): ")
+               + " → ".join("—" if v is None else f"{v / 1e4:,.2f}" for v in stock)
+               + (f"（{start['year']} → {end['year']}）" if zh else f" ({start['year']} → {end['year']})"))
+    else:
+        s3.add("统计资料中没有该单元的森林蓄积量。" if zh else "The statistics give no forest stock for this zone.")
     protected = view["protected"]
     s3.add(Table("protected", "保护地（负面清单所列区域）" if zh else "Protected areas (listed areas)",
                  ["名称" if zh else "Name", "类型" if zh else "Kind", "面积（公顷）" if zh else "Area (ha)"],

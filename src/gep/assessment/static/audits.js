@@ -31,7 +31,8 @@ function show(a) {
   document.getElementById("t-y1").textContent = `${a.end.year}`;
   const total = a.gep.find((g) => g.key === "gep");
   document.getElementById("t-kpis").replaceChildren(kpiBox(T("GEP at the start (100 M yuan)"), yi(total.start_yuan)), kpiBox(T("GEP at the end (100 M yuan)"), yi(total.end_yuan)),
-    kpiBox(T("Change"), total.change_pct === null ? "—" : `${total.change_pct >= 0 ? "+" : ""}${total.change_pct.toFixed(2)}%`), kpiBox(T("At the prices of"), a.price_year));
+    kpiBox(T("Change"), total.change_pct === null ? "—" : `${total.change_pct >= 0 ? "+" : ""}${total.change_pct.toFixed(2)}%`), kpiBox(T("At the prices of"), a.price_year),
+    ...(a.forest_stock_m3 ? [kpiBox(T("Forest stock (10,000 m³)"), a.forest_stock_m3.map((v) => (v === null ? "—" : (v / 1e4).toLocaleString(undefined, {maximumFractionDigits: 0}))).join(" → "))] : []));
   const byKey = Object.fromEntries(a.gep.map((g) => [g.key, g]));
   document.getElementById("t-fell").textContent = a.fell.length ? T("Indicators that fell: {list}", {list: a.fell.map((k) => label(byKey[k] || {key: k})).join(ZH ? "、" : ", ")}) : T("No indicator fell.");
   document.querySelector("#t-gep tbody").replaceChildren(...a.gep.map((g) => el("tr", {class: a.fell.includes(g.key) ? "fell" : ""}, el("td", {}, label(g)),
