@@ -10,7 +10,7 @@ from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 import segno
-from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,6 +25,7 @@ Office = Annotated[Principal, Depends(needs(service.MANAGE))]
 MAX_FILE = workbook.MAX_BYTES
 SetVersion = Annotated[str, Query(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_.\-]+$")]
 RegionId = Annotated[int, Query(ge=1, le=2**62)]
+PathYear = Annotated[int, Path(ge=1900, le=2200)]
 
 
 class Strict(BaseModel):
@@ -210,7 +211,7 @@ def card_url(request: Request, version: str, year: int, code: str) -> str:
 @router.get("/cards/{version}/{year}/{code}/qr.svg", response_class=Response,
             summary="The QR code of a county's public score card (published sheets only)",
             responses={200: {"content": {"image/svg+xml": {}}, "description": "the QR code"}})
-def card_qr(version: PathCode, year: int, code: PathCode, request: Request, db: Db) -> Response:
+def card_qr(version: PathCode, year: PathYear, code: PathCode, request: Request, db: Db) -> Response:
     _sheet, row = service.published_card(db, version, year, code)
     colour = {"green": "#1b7f3b", "yellow": "#b8860b", "red": "#b3261e"}[row["colour"]]
     buf = io.BytesIO()

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from gep.assessment import publication, rules, service
-from gep.assessment.api import Reader
+from gep.assessment.api import PathYear, Reader
 from gep.assessment.public_api import Publisher
 from gep.errors import N_
 from gep.kit.principal import Principal
@@ -66,7 +66,7 @@ def public_codes(request: Request, db: Db, caller: MaybeCaller) -> Response:
 
 
 @router.get("/public/assessment/{version}/{year}/{code}", response_class=HTMLResponse)
-def public_card(version: PathCode, year: int, code: PathCode, request: Request, db: Db,
+def public_card(version: PathCode, year: PathYear, code: PathCode, request: Request, db: Db,
                 caller: MaybeCaller) -> Response:
     sheet, row = service.published_card(db, version, year, code)
     s = service.indicator_set(db, version)
