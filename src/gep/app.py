@@ -23,6 +23,7 @@ import gep
 from gep import (
     assessment,
     auth,
+    brands,
     carbon,
     certificates,
     compensation,
@@ -32,6 +33,7 @@ from gep import (
     exchange,
     finance,
     ledger,
+    monitoring,
     regions,
     registry,
 )
@@ -59,6 +61,8 @@ DOMAINS: tuple[Domain, ...] = (
     finance.domain,
     compensation.domain,
     assessment.domain,
+    brands.domain,
+    monitoring.domain,
 )
 
 

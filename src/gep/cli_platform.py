@@ -312,6 +312,64 @@ def carbon_estimate(
                       f"{' …' if len(unverified) > 8 else ''}[/yellow]", highlight=False)
 
 
+trace_app = typer.Typer(help="Trace chains of the regional brand's batches.")
+
+
+@trace_app.command("verify")
+def trace_verify(
+    batch: Annotated[list[str] | None, typer.Option("--batch", help="a batch number (repeat); default: every batch")
+                     ] = None,
+    file: Annotated[Path | None, typer.Option(help="a chain document (from the batch page's “chain (JSON)”): "
+                                                   "check it offline, with --public-key")] = None,
+    public_key: Annotated[Path | None, typer.Option(help="the platform's public key (PEM, `gep certificate "
+                                                         "public-key`); default: the keys in the database")] = None,
+    database_url: DbUrl = None,
+) -> None:
+    """Check batches' trace chains: every record's hash, link and signature, and the signed head. Names each
+    place a chain does not hold; exit code 0 when all hold, 1 when one does not."""
+    import json as json_module
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from gep.brands import rules as trace_rules
+    from gep.brands import service as brands
+    from gep.certificates import keys
+    from gep.certificates import rules as cert_rules
+    from gep.db import make_engine, session_factory, unit_of_work
+
+    key_map: dict[str, bytes] | None = None
+    try:
+        if public_key is not None:
+            raw = keys.public_key_from_pem(public_key.read_bytes(), str(public_key))
+            key_map = {cert_rules.key_id(Ed25519PublicKey.from_public_bytes(raw)): raw}
+        results: list[tuple[str, int, list[trace_rules.Break]]] = []
+        if file is not None:
+            if key_map is None:
+                _fail(GepError("--file needs --public-key (the chain is checked offline)"))
+                return
+            name, recs, head = brands.parse_export(json_module.loads(file.read_text(encoding="utf-8")))
+            results.append((name, len(recs), trace_rules.verify_chain(name, recs, head, key_map)))
+        else:
+            with unit_of_work(session_factory(make_engine(_url(database_url)))) as s:
+                rows = [brands.batch_by_no(s, b) for b in batch] if batch else brands.batches(s)
+                for row in rows:
+                    results.append((row.batch_no, len(brands.records(s, row.id)), brands.verify(s, row, key_map)))
+    except (OSError, ValueError, GepError) as exc:
+        _fail(exc)
+        return
+    bad = 0
+    for name, length, breaks in results:
+        if not breaks:
+            console.print(f"[green]✓[/green] {escape(name)}: {length} records, intact", highlight=False)
+            continue
+        bad += 1
+        console.print(f"[red]✗ {escape(name)}: the chain does not hold[/red]", highlight=False)
+        for b in breaks:
+            console.print(f"    {escape(_both(b.message).format(**b.params))}", highlight=False)
+    console.print(f"{len(results)} chain(s) checked, {bad} broken", highlight=False)
+    raise typer.Exit(code=1 if bad else 0)
+
+
 def _both(msgid: str) -> str:
     """A message in Chinese and in English (commands have no page language)."""
     from gep.app import build_platform
@@ -330,3 +388,4 @@ def install(app: typer.Typer) -> None:
     app.add_typer(i18n_app, name="i18n")
     app.add_typer(certificate_app, name="certificate")
     app.add_typer(carbon_app, name="carbon")
+    app.add_typer(trace_app, name="trace")

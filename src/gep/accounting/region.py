@@ -434,3 +434,102 @@ def load_zones(path: str | Path) -> Zones:
     if zones is None or problems:
         raise RegionError(str(root), problems)
     return zones
+
+
+@dataclass(frozen=True)
+class PackageFrame:
+    """What a package's rasters are checked against: its grid, zones and land-cover classes (no rasters read)."""
+
+    root: Path
+    grid: Grid
+    zones: Zones
+    ecosystem_codes: dict[int, str]
+
+
+def package_frame(path: str | Path) -> PackageFrame:
+    root = Path(path).resolve()
+    data = _load_manifest(root)
+    problems: list[Problem] = []
+    head = data.get("region", {})
+    crs, resolution = _region_grid_crs(head, problems)
+    zones = _load_zones(root, data.get("zones", {}), crs, problems)
+    classes = _load_classes(root, data.get("ecosystem_classes", {}), problems)
+    if zones is None or crs is None or problems:
+        raise RegionError(str(root), problems)
+    grid = Grid.covering(tuple(float(v) for v in zones.frame.total_bounds), crs, resolution,  # type: ignore[arg-type]
+                         int(head.get("chunk_size", 1024)))
+    return PackageFrame(root, grid, zones, classes)
+
+
+WINDOW = N_("{file}, rows {row0}–{row1}, columns {col0}–{col1}")  # where bad pixels are
+
+
+def check_year_raster(frame: PackageFrame, layer: str, path: Path, name: str) -> list[Problem]:
+    """Whether a raster can be a year of `layer` for this package, every problem at once: it opens as a raster,
+    lies on the package's grid (same CRS, pixel size and pixel edges), covers the zones with data, and holds only
+    values the layer can take (land-cover codes of the package's classes; finite values in the layer's range),
+    a bad value named by the pixel window it is in."""
+    spec = LAYERS[layer]
+    grid = frame.grid
+    problems: list[Problem] = []
+    try:
+        src = rasterio.open(path)
+    except RasterioIOError:
+        return [Problem("{file}", N_("not a raster file GDAL can read (GeoTIFF expected)"), file=name)]
+    with src:
+        if src.crs is None:
+            return [Problem("{file}", N_("has no CRS; it must be on the region's grid ({crs})"), file=name,
+                            crs=grid.crs.to_string())]
+        if CRS.from_user_input(src.crs) != grid.crs:
+            problems.append(Problem("{file}", N_("its CRS {crs} is not the region's {expected}; reproject it onto the "
+                                                 "region's grid"), file=name, crs=src.crs.to_string(),
+                                    expected=grid.crs.to_string()))
+        res = grid.resolution
+        if abs(src.transform.a - res) > 1e-6 * res or abs(src.transform.e + res) > 1e-6 * res:
+            problems.append(Problem("{file}", N_("its pixels are {x} × {y} m, the region's {res} m"), file=name,
+                                    x=f"{src.transform.a:g}", y=f"{-src.transform.e:g}", res=f"{res:g}"))
+        else:
+            dx, dy = (src.transform.c - grid.transform.c) / res, (src.transform.f - grid.transform.f) / res
+            if abs(dx - round(dx)) > 1e-6 or abs(dy - round(dy)) > 1e-6:
+                problems.append(Problem("{file}", N_("its pixel edges are off the region's grid by ({dx}, {dy}) "
+                                                     "pixels"), file=name, dx=f"{dx - round(dx):.3f}",
+                                        dy=f"{dy - round(dy):.3f}"))
+        if problems:
+            return problems
+    entry = LayerEntry(layer, path.name, 1, spec.unit, "", False)
+    notes: list[str] = []
+    found: list[Problem] = []
+    _check_raster(path.parent, entry, 0, grid, tuple(float(v) for v in frame.zones.frame.total_bounds), found, notes)
+    problems += [Problem(p.where, p.message, **{**p.params, "file": name}) for p in found]
+    if problems:
+        return problems
+    return problems + _bad_pixels(path, name, spec.kind, spec.valid_range, set(frame.ecosystem_codes))
+
+
+def _bad_pixels(path: Path, name: str, kind: str, valid_range: tuple[float, float] | None,
+                codes: set[int]) -> list[Problem]:
+    """The first pixel windows (512 × 512) holding values the layer cannot take; nodata is allowed."""
+    problems: list[Problem] = []
+    with rasterio.open(path) as src:
+        step = 512
+        for r in range(0, src.height, step):
+            for c in range(0, src.width, step):
+                win = Window(c, r, min(step, src.width - c), min(step, src.height - r))
+                data = src.read(1, window=win, masked=True)
+                values = data.compressed()
+                if kind == "categorical":
+                    bad = ~np.isin(values, list(codes)) if codes else np.zeros(values.shape, bool)
+                    what = N_("{count} pixels with land-cover codes not in the classes ({codes})")
+                    extra = {"codes": ", ".join(map(str, sorted(set(np.unique(values[bad]).tolist()))[:10]))}
+                else:
+                    v = values.astype(np.float64)
+                    lo, hi = valid_range or (-np.inf, np.inf)
+                    bad = ~np.isfinite(v) | (v < lo) | (v > hi)
+                    what = N_("{count} pixels not finite or outside {low}–{high}")
+                    extra = {"low": f"{lo:g}", "high": f"{hi:g}"}
+                if bad.any():
+                    problems.append(Problem(WINDOW, what, file=name, row0=r, row1=r + win.height - 1, col0=c,
+                                            col1=c + win.width - 1, count=int(bad.sum()), **extra))
+                    if len(problems) >= 20:
+                        return problems
+    return problems

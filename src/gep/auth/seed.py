@@ -19,7 +19,9 @@ ORGANISATIONS = [("丽水市生态环境局（演示）", "government"), ("遂�
                  ("丽水市公共资源交易中心（演示）", "government"), ("丽水某文旅企业（演示）", "enterprise"),
                  ("丽水市林业局（演示）", "government"), ("浙江某碳汇核证机构（演示）", "enterprise"),
                  ("丽水某化工企业（演示）", "enterprise"), ("丽水市考核办（演示）", "government"),
-                 ("丽水市统计局（演示）", "government")] + [
+                 ("丽水市统计局（演示）", "government"), ("丽水市生态农业协会（演示）", "government"),
+                 ("松阳某茶业有限公司（演示）", "enterprise"), ("松阳某茶叶经销商（演示）", "enterprise"),
+                 ("丽水市生态环境监测中心（演示）", "government")] + [
     (f"{county}两山合作社（演示）", "cooperative") for county in COUNTIES if county != "遂昌县"]
 USERS = [("admin", "admin", "演示管理员", 0, "everything"),
          ("analyst", "analyst", "演示核算员", 0, "accounting runs, region import"),
@@ -36,7 +38,11 @@ USERS = [("admin", "admin", "演示管理员", 0, "everything"),
          ("factory", "enterprise_user", "演示化工企业用户", 8, "an enterprise's discharge card (over 80 % of its COD)"),
          ("envofficer", "env_officer", "演示生态环境局专员", 0, "discharge permits, reserves and auctions"),
          ("assessor", "assessor", "演示考核办专员", 9, "the GEP assessment: score sheets, colour codes, publishing"),
-         ("statistics", "department_reporter", "演示统计局填报员", 10, "a department's values for the GEP assessment")]
+         ("statistics", "department_reporter", "演示统计局填报员", 10, "a department's values for the GEP assessment"),
+         ("brandoffice", "brand_officer", "演示品牌办专员", 11, "the brand 丽水山耕: certification, batches, labels"),
+         ("teamaker", "producer", "演示茶企用户", 12, "a tea company's brand products, batches and trace steps"),
+         ("monitor", "monitoring_officer", "演示监测中心专员", 14, "stations, readings, alerts, land-cover change"),
+         ("ranger", "ranger", "演示护林员", 6, "patrol reports from a phone")]
 
 
 def seed(ctx: SeedContext) -> None:

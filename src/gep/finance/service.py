@@ -624,6 +624,32 @@ def import_settlements(session: Session, data: bytes, filename: str, by: Princip
     return {"recorded": len(ok), "skipped": skipped, "rows": len(rows), "again": 0}
 
 
+def record_trace_settlement(session: Session, holder_id: Any, organisation_id: Any, on: str, amount_fen: int,
+                            counterpart: str, reference: str, synthetic: bool = False) -> SettlementRecord | None:
+    """A sale settled on a brand batch's trace chain, as the seller's settled turnover: once per reference; a
+    seller who is not a credit subject (no grade, so no trade-flow line) is left out."""
+    code = (f"holder:{int(holder_id)}" if holder_id is not None else
+            f"org:{int(organisation_id)}" if organisation_id is not None else None)
+    if code is None or amount_fen <= 0 or not reference:
+        return None
+    subject = session.scalar(select(CreditSubject).where(CreditSubject.code == code)
+                             .execution_options(skip_scope=True))
+    if subject is None:
+        return None
+    done = session.scalar(select(SettlementRecord).where(SettlementRecord.subject_id == subject.id,
+                                                         SettlementRecord.reference == reference[:120]))
+    if done is not None:
+        return done
+    row = SettlementRecord(subject_id=subject.id, on=date.fromisoformat(on), amount_fen=amount_fen,
+                           counterpart=counterpart[:200], reference=reference[:120], import_id=None,
+                           synthetic=synthetic)
+    session.add(row)
+    session.flush()
+    audit(session, None, "record", "finance_settlement", row.id, subject=code, reference=reference,
+          amount_fen=amount_fen, source="brands.sale_settled")
+    return row
+
+
 # -- views ----------------------------------------------------------------------------------------------------------
 
 def loan_view(session: Session, loan: Loan, full: bool = False) -> dict[str, Any]:

@@ -90,4 +90,10 @@ class Platform:
         if caller is None:
             return []
         entries = [e for d in self.domains for e in d.nav if e.permission is None or caller.can(e.permission)]
-        return sorted(entries, key=lambda e: e.order)
+        seen: set[str] = set()
+        shown = []
+        for e in entries:  # a page offered under two permissions (readers' and producers' words) is listed once
+            if e.path not in seen:
+                seen.add(e.path)
+                shown.append(e)
+        return sorted(shown, key=lambda e: e.order)

@@ -481,6 +481,16 @@ def parcels_by_id(session: Session, ids: Iterable[int]) -> list[Parcel]:
     return list(session.scalars(select(Parcel).where(Parcel.id.in_(wanted)))) if wanted else []
 
 
+def parcels_by_code(session: Session, codes: Iterable[str]) -> dict[str, list[Parcel]]:
+    """Active parcels by their code, in any region (a code may repeat across regions: all are returned)."""
+    wanted = sorted({c.strip() for c in codes if c.strip()})
+    out: dict[str, list[Parcel]] = {}
+    if wanted:
+        for p in session.scalars(select(Parcel).where(Parcel.code.in_(wanted), Parcel.active.is_(True))):
+            out.setdefault(p.code, []).append(p)
+    return out
+
+
 def get_right(session: Session, right_id: int) -> Right:
     return found(session, Right, right_id, N_("right {id} does not exist"))
 

@@ -1,0 +1,512 @@
+"""Use cases of monitoring: stations; readings imported from a file or posted by a logger (all checked, then stored
+all or nothing; readings already stored are skipped, contradicting ones refused; gaps reported; episodes beyond a
+limit raised as alerts to the zone's department); yearly rasters ingested for a region after the engine's own
+checks; land-cover change between two years per zone with its map and alerts; and patrol reports with photos."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry import Point, shape
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from gep.auth.models import User
+from gep.db import found, is_postgresql
+from gep.errors import N_, Conflict, FileError, InputError, NotFound, Problem
+from gep.kit.audit import audit, aware, now
+from gep.kit.notify import notify
+from gep.kit.principal import Principal
+from gep.monitoring import rules
+from gep.monitoring.models import (
+    Alert,
+    ChangeReport,
+    PatrolReport,
+    Reading,
+    ReadingImport,
+    Station,
+    YearRaster,
+)
+from gep.regions import service as regions
+
+log = logging.getLogger(__name__)
+READ = "monitoring.read"
+IMPORT = "monitoring.import"  # stations, readings, rasters, change detection
+HANDLE = "monitoring.handle"  # acknowledge and close alerts
+PATROL = "monitoring.patrol"  # file patrol reports
+ALERT_STATES = {"open": N_("open"), "acknowledged": N_("acknowledged"), "closed": N_("closed")}
+MAX_PHOTOS, MAX_PHOTO_BYTES = 4, 8 * 1024 * 1024
+RASTER_LAYERS = ("ecosystem", "npp", "precipitation")
+
+
+# -- stations ------------------------------------------------------------------------------------------------------
+
+def add_station(session: Session, code: str, name: str, kind: str, lon: float, lat: float, by: Principal,
+                county_code: str = "", thresholds: dict[str, dict[str, float]] | None = None,
+                synthetic: bool = False) -> Station:
+    by.require(IMPORT)
+    k = rules.config().kinds.get(kind)
+    if k is None:
+        raise InputError(N_("unknown station kind {value}; expected one of {expected}"), value=kind,
+                         expected=", ".join(rules.config().kinds))
+    for p, lim in (thresholds or {}).items():
+        if p not in k.parameters or not set(lim) <= {"limit", "limit_min"}:
+            raise InputError(N_("thresholds: {value} is not a parameter of this kind with limit or limit_min"),
+                             value=p)
+    if session.scalar(select(Station.id).where(Station.code == code)) is not None:
+        raise Conflict(N_("station {code} exists already"), code=code)
+    row = Station(code=code, name=name, kind=kind, lon=lon, lat=lat, county_code=county_code,
+                  thresholds=thresholds or {}, synthetic=synthetic, created_at=now())
+    session.add(row)
+    session.flush()
+    audit(session, by, "create", "monitoring_station", row.id, code=code, kind=kind)
+    return row
+
+
+def stations(session: Session) -> list[Station]:
+    return list(session.scalars(select(Station).order_by(Station.code)))
+
+
+def get_station(session: Session, station_id: int) -> Station:
+    return found(session, Station, station_id, N_("station {id} does not exist"))
+
+
+def _rule_station(s: Station) -> rules.Station:
+    return rules.Station(s.id, s.code, s.kind, dict(s.thresholds or {}))
+
+
+# -- readings ------------------------------------------------------------------------------------------------------
+
+def read_csv(data: bytes, filename: str) -> pd.DataFrame:
+    """A readings CSV (UTF-8, with or without BOM; columns station, time, parameter, value, unit) as text columns."""
+    try:
+        frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                            skipinitialspace=True)
+    except UnicodeDecodeError:
+        raise FileError(filename, [Problem(N_("encoding"), N_("the file is not UTF-8 text"))]) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise FileError(filename, [Problem(N_("rows"), N_("not a CSV file: {error}"), error=str(exc))]) from None
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    missing = [c for c in rules.COLUMNS if c not in frame.columns]
+    if missing:
+        raise FileError(filename, [Problem(N_("header"), N_("missing columns: {columns} (expected {expected})"),
+                                           columns=", ".join(missing), expected=", ".join(rules.COLUMNS))])
+    return frame[list(rules.COLUMNS)]
+
+
+@dataclass
+class ImportResult:
+    id: int
+    rows: int
+    stored: int
+    skipped: int
+    flagged: int
+    gaps: list[dict[str, Any]] = field(default_factory=list)
+    gap_count: int = 0
+    alerts: list[int] = field(default_factory=list)
+
+
+def import_readings(session: Session, raw: pd.DataFrame, by: Principal, filename: str = "api", data: bytes = b"",
+                    first_row: int = 2, synthetic: bool = False) -> ImportResult:
+    """Check every reading, then store all or nothing (one transaction). A reading equal to a stored one is
+    skipped, so a file sent twice stores nothing twice; one that contradicts a stored value is refused."""
+    by.require(IMPORT)
+    if raw.empty:
+        raise InputError(N_("{file} has no rows"), file=filename)
+    known = {s.code: s for s in stations(session)}
+    checked = rules.check_readings(raw, {c: _rule_station(s) for c, s in known.items()}, first_row)
+    if checked.problems:
+        more = checked.problem_count - len(checked.problems)
+        problems = checked.problems + ([Problem(N_("rows"), N_("and {n} more problems like these"), n=more)]
+                                       if more > 0 else [])
+        raise FileError(filename, problems)
+    frame = checked.frame
+    ids = sorted(int(i) for i in frame["station_id"].unique())
+    q = select(Station.id).where(Station.id.in_(ids)).order_by(Station.id)
+    session.execute(q.with_for_update() if is_postgresql(session) else q)  # one import at a time per station
+    first, last = frame["at"].min(), frame["at"].max()
+    stored = _stored(session, ids, first.to_pydatetime(), last.to_pydatetime())
+    merged = frame.merge(stored, on=["station_id", "parameter", "at"], how="left", suffixes=("", "_stored"))
+    there = merged["value_stored"].notna().to_numpy()
+    differs = there & ~np.isclose(merged["value"].to_numpy(), merged["value_stored"].fillna(0).to_numpy(),
+                                  rtol=1e-9, atol=1e-12)
+    if differs.any():
+        idx = np.flatnonzero(differs)
+        problems = [Problem(N_("row {row}, {field}"), N_("{value} differs from the {stored} stored for this station, "
+                                                         "parameter and time; correct the stored reading instead"),
+                            row=int(merged["row"].iloc[i]), field="value", value=f"{merged['value'].iloc[i]:g}",
+                            stored=f"{merged['value_stored'].iloc[i]:g}") for i in idx[: rules.MAX_PROBLEMS]]
+        raise FileError(filename, problems)
+    new = merged.loc[~there, ["station_id", "parameter", "at", "value", "flag"]]
+    imp = ReadingImport(digest=hashlib.sha256(data).hexdigest() if data else "", filename=filename[:300],
+                        rows=len(raw), stored=len(new), skipped=int(there.sum()), flagged=int(new["flag"].sum()),
+                        gaps=[], by_user_id=by.user_id, at=now())
+    session.add(imp)
+    session.flush()
+    _insert(session, new, imp.id)
+    series = pd.concat([stored.rename(columns={"value_stored": "value"}),
+                        new[["station_id", "parameter", "at", "value"]]], ignore_index=True)
+    by_id = {s.id: s for s in known.values()}
+    found_gaps: list[dict[str, Any]] = []
+    gap_count, alert_ids = 0, []
+    for (sid, param), part in series.groupby(["station_id", "parameter"], sort=True):
+        st = by_id[int(sid)]
+        kind = rules.config().kinds[st.kind]
+        for before, after, missing in rules.gaps(part["at"], kind.interval_minutes):
+            gap_count += 1
+            if len(found_gaps) < rules.MAX_PROBLEMS:
+                found_gaps.append({"station": st.code, "parameter": param, "from": before.isoformat(),
+                                   "to": after.isoformat(), "missing": missing})
+        p = kind.parameters[str(param)]
+        limit, limit_min = _rule_station(st).limits(p)
+        if int(sid) in set(new["station_id"].unique()):
+            touched = new[(new["station_id"] == sid) & (new["parameter"] == param)]
+            if touched.empty:
+                continue
+            for ep in rules.episodes(part["at"], part["value"], limit, limit_min, kind.interval_minutes):
+                if ep.end < touched["at"].min() or ep.start > touched["at"].max():
+                    continue
+                alert_ids.append(_reading_alert(session, st, p, ep, synthetic).id)
+    imp.gaps = found_gaps
+    audit(session, by, "import", "monitoring_import", imp.id, rows=len(raw), stored=imp.stored,
+          skipped=imp.skipped, gaps=gap_count, alerts=len(alert_ids))
+    log.info("readings %s: %d rows, %d stored, %d already there, %d gaps, %d alerts", filename, len(raw),
+             imp.stored, imp.skipped, gap_count, len(alert_ids))
+    return ImportResult(imp.id, len(raw), imp.stored, imp.skipped, imp.flagged, found_gaps, gap_count,
+                        sorted(set(alert_ids)))
+
+
+def _stored(session: Session, ids: list[int], first: datetime, last: datetime) -> pd.DataFrame:
+    rows = session.execute(select(Reading.station_id, Reading.parameter, Reading.at, Reading.value)
+                           .where(Reading.station_id.in_(ids), Reading.at >= first, Reading.at <= last)).all()
+    frame = pd.DataFrame(rows, columns=["station_id", "parameter", "at", "value_stored"])
+    frame["at"] = pd.to_datetime(frame["at"], utc=True)
+    frame["station_id"] = frame["station_id"].astype("int64")
+    frame["value_stored"] = frame["value_stored"].astype("float64")
+    return frame
+
+
+def _insert(session: Session, new: pd.DataFrame, import_id: int) -> None:
+    """Bulk insert: PostgreSQL's COPY in the session's transaction, SQLite's executemany otherwise."""
+    if new.empty:
+        return
+    session.flush()
+    cols = ("station_id", "parameter", "at", "value", "flag", "import_id")
+    if is_postgresql(session):
+        raw = session.connection().connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cur, cur.copy(f"COPY monitoring_reading ({', '.join(cols)}) FROM STDIN") as copy:
+            for sid, param, at, value, flag in new.itertuples(index=False, name=None):
+                copy.write_row((int(sid), param, at.to_pydatetime(), float(value), int(flag), import_id))
+        return
+    at = new["at"].dt.tz_convert("UTC").dt.tz_localize(None).dt.to_pydatetime()
+    rows = [{"station_id": int(s), "parameter": p, "at": t, "value": float(v), "flag": int(f), "import_id": import_id}
+            for s, p, t, v, f in zip(new["station_id"], new["parameter"], at, new["value"], new["flag"],
+                                     strict=True)]
+    session.execute(insert(Reading), rows)
+
+
+def _department_users(session: Session, department: str) -> list[int]:
+    roles = rules.config().departments.get(department, {}).get("roles", [])
+    return list(session.scalars(select(User.id).where(User.role.in_(roles), User.is_active.is_(True))))
+
+
+def _raise(session: Session, key: str, kind: str, department: str, title: str, params: dict[str, Any],
+           started: datetime, ended: datetime | None, county_code: str = "", zone_code: str = "",
+           station_id: int | None = None, synthetic: bool = False, link: str = "/monitoring") -> Alert:
+    """An alert, once per key: seen again, its end and figures are brought up to date and nobody is told twice."""
+    row = session.scalar(select(Alert).where(Alert.key == key))
+    if row is not None:
+        row.params, row.ended_at = params, ended
+        return row
+    row = Alert(key=key[:200], kind=kind, department=department, county_code=county_code, zone_code=zone_code,
+                station_id=station_id, title=title, params=params, started_at=started, ended_at=ended,
+                state="open", note="", synthetic=synthetic, created_at=now())
+    session.add(row)
+    session.flush()
+    for uid in _department_users(session, department):
+        notify(session, uid, title, link, kind="monitoring_alert", **params)
+    return row
+
+
+def _reading_alert(session: Session, st: Station, p: rules.Parameter, ep: rules.Episode, synthetic: bool) -> Alert:
+    kind = rules.config().kinds[st.kind]
+    title = (N_("{station}: {parameter} below {limit} {unit} ({count} readings, lowest {worst})") if ep.below else
+             N_("{station}: {parameter} above {limit} {unit} ({count} readings, highest {worst})"))
+    params = {"station": st.name, "parameter": p.name_zh, "parameter_en": p.name_en, "limit": f"{ep.limit:g}",
+              "unit": p.unit, "count": ep.count, "worst": f"{ep.worst:g}", "code": p.code}
+    return _raise(session, f"reading:{st.id}:{p.code}:{ep.start.isoformat()}", "reading", kind.department, title,
+                  params, ep.start.to_pydatetime(), ep.end.to_pydatetime(), st.county_code, "", st.id,
+                  synthetic or st.synthetic, f"/monitoring/stations/{st.id}")
+
+
+def series(session: Session, station_id: int, parameter: str, first: datetime | None = None,
+           last: datetime | None = None, limit: int = 20000) -> pd.DataFrame:
+    q = select(Reading.at, Reading.value, Reading.flag).where(Reading.station_id == station_id,
+                                                              Reading.parameter == parameter)
+    if first is not None:
+        q = q.where(Reading.at >= first)
+    if last is not None:
+        q = q.where(Reading.at <= last)
+    rows = session.execute(q.order_by(Reading.at.desc()).limit(limit)).all()
+    frame = pd.DataFrame(rows, columns=["at", "value", "flag"]).iloc[::-1].reset_index(drop=True)
+    frame["at"] = pd.to_datetime(frame["at"], utc=True)
+    return frame
+
+
+def latest(session: Session) -> dict[tuple[int, str], tuple[datetime, float, int]]:
+    """The last reading of every station and parameter."""
+    from sqlalchemy import func
+
+    last = (select(Reading.station_id, Reading.parameter, func.max(Reading.at).label("at"))
+            .group_by(Reading.station_id, Reading.parameter).subquery())
+    rows = session.execute(select(Reading.station_id, Reading.parameter, Reading.at, Reading.value, Reading.flag)
+                           .join(last, (Reading.station_id == last.c.station_id)
+                                 & (Reading.parameter == last.c.parameter) & (Reading.at == last.c.at)))
+    return {(int(s), str(p)): (aware(a), float(v), int(f)) for s, p, a, v, f in rows}
+
+
+# -- alerts --------------------------------------------------------------------------------------------------------
+
+def alerts(session: Session, state: str | None = None, limit: int = 500) -> list[Alert]:
+    q = select(Alert).order_by(Alert.started_at.desc(), Alert.id.desc()).limit(limit)
+    if state:
+        q = q.where(Alert.state == state)
+    return list(session.scalars(q))
+
+
+def handle_alert(session: Session, alert_id: int, state: str, note: str, by: Principal) -> Alert:
+    by.require(HANDLE)
+    if state not in ("acknowledged", "closed"):
+        raise InputError(N_("an alert is acknowledged or closed, not {value}"), value=state)
+    row = session.scalar(select(Alert).where(Alert.id == alert_id).with_for_update())
+    if row is None:
+        raise NotFound(N_("alert {id} does not exist"), id=alert_id)
+    if row.state == "closed":
+        raise Conflict(N_("alert {id} is closed"), id=alert_id)
+    if state == "closed" and not note.strip():
+        raise InputError(N_("closing an alert says what was done"))
+    before, row.state = row.state, state
+    row.note = (row.note + "\n" if row.note else "") + note.strip()
+    audit(session, by, state, "monitoring_alert", row.id, before=before, note=note)
+    return row
+
+
+# -- rasters -------------------------------------------------------------------------------------------------------
+
+def raster_folder(data_dir: Path, region_id: int) -> Path:
+    return Path(data_dir) / "monitoring" / "rasters" / f"region-{region_id}"
+
+
+def ingest_raster(session: Session, region_id: int, layer: str, year: int, source_file: Path, filename: str,
+                  by: Principal, data_dir: Path, source: str = "", synthetic: bool = False) -> YearRaster:
+    """A yearly raster for a region, after the engine's checks (on the region's grid, covering its zones, values
+    possible for the layer, land-cover codes known): copied into the data folder atomically and recorded. The
+    same file again is a no-op; another file for a year already ingested is refused."""
+    by.require(IMPORT)
+    from gep.accounting.region import check_year_raster, package_frame
+
+    if layer not in RASTER_LAYERS:
+        raise InputError(N_("layer {value} cannot be ingested here; expected one of {expected}"), value=layer,
+                         expected=", ".join(RASTER_LAYERS))
+    region_row = regions.get_region(session, region_id)
+    digest = _sha256(source_file)
+    there = session.scalar(select(YearRaster).where(YearRaster.region_id == region_id, YearRaster.layer == layer,
+                                                    YearRaster.year == year))
+    if there is not None:
+        if there.digest == digest:
+            return there
+        raise Conflict(N_("{layer} for {year} was ingested already from another file"), layer=layer, year=year)
+    problems = check_year_raster(package_frame(region_row.package_path), layer, source_file, filename)
+    if problems:
+        raise FileError(filename, problems)
+    folder = raster_folder(data_dir, region_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{layer}-{year}.tif"
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".ingest-")
+    os.close(fd)
+    try:
+        shutil.copyfile(source_file, tmp)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    row = YearRaster(region_id=region_id, layer=layer, year=year, path=str(target), digest=digest,
+                     source=source[:300], synthetic=synthetic, by_user_id=by.user_id, at=now())
+    session.add(row)
+    session.flush()
+    audit(session, by, "ingest", "monitoring_raster", row.id, layer=layer, year=year, digest=digest)
+    return row
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def rasters(session: Session, region_id: int | None = None) -> list[YearRaster]:
+    q = select(YearRaster).order_by(YearRaster.region_id, YearRaster.layer, YearRaster.year)
+    if region_id is not None:
+        q = q.where(YearRaster.region_id == region_id)
+    return list(session.scalars(q))
+
+
+def land_cover_path(session: Session, region_id: int, year: int) -> Path:
+    row = session.scalar(select(YearRaster).where(YearRaster.region_id == region_id, YearRaster.layer == "ecosystem",
+                                                  YearRaster.year == year))
+    if row is None:
+        raise NotFound(N_("no land cover of {year} has been ingested for region {id}"), year=year, id=region_id)
+    return Path(row.path)
+
+
+# -- land-cover change ---------------------------------------------------------------------------------------------
+
+def detect_change(session: Session, region_id: int, year_from: int, year_to: int, level: str, by: Principal,
+                  data_dir: Path, synthetic: bool = False) -> ChangeReport:
+    """Compare two years' land cover per zone of `level`: each ecosystem group's area before and after, what was
+    lost and where it went; an alert to the zone's department for each loss past its threshold; and a map of the
+    changed pixels. Computing the same pair again replaces the report (the alerts stay, once each)."""
+    by.require(IMPORT)
+    from gep.monitoring import change as change_map
+
+    if year_from >= year_to:
+        raise InputError(N_("the first year comes before the second"))
+    region_row = regions.get_region(session, region_id)
+    before, after = land_cover_path(session, region_id, year_from), land_cover_path(session, region_id, year_to)
+    result = change_map.compare(region_row.package_path, before, after, level)
+    folder = Path(data_dir) / "monitoring" / "changes"
+    folder.mkdir(parents=True, exist_ok=True)
+    image = folder / f"region-{region_id}-{level}-{year_from}-{year_to}.png"
+    bounds = change_map.write_map(result, image)
+    row = session.scalar(select(ChangeReport).where(ChangeReport.region_id == region_id, ChangeReport.level == level,
+                                                    ChangeReport.year_from == year_from,
+                                                    ChangeReport.year_to == year_to))
+    if row is None:
+        row = ChangeReport(region_id=region_id, level=level, year_from=year_from, year_to=year_to)
+        session.add(row)
+    row.losses = [{"zone": x.zone, "group": x.group, "before_ha": round(x.before_ha, 4),
+                   "after_ha": round(x.after_ha, 4), "lost_ha": round(x.lost_ha, 4), "gained_ha": round(x.gained_ha, 4),
+                   "to": {k: round(v, 4) for k, v in x.to.items()}} for x in result.losses]
+    row.image, row.bounds, row.synthetic, row.at = str(image), bounds, synthetic, now()
+    row.digests = {"before": _sha256(before), "after": _sha256(after)}
+    session.flush()
+    names = regions.zone_names(session, region_id, [x.zone for x in result.losses])
+    county_of = result.county_of
+    for loss, rule in rules.alerts_for(result.losses):
+        params = {"zone": names.get(loss.zone, loss.zone), "group": loss.group, "lost": f"{loss.lost_ha:.1f}",
+                  "share": f"{100 * loss.share:.1f}", "year_from": year_from, "year_to": year_to}
+        _raise(session, f"land:{region_id}:{loss.zone}:{loss.group}:{year_from}-{year_to}", "land_change",
+               rule.department, N_("{zone}: {lost} ha of {group} lost between {year_from} and {year_to} "
+                                   "({share} %)"), params, datetime(year_to, 1, 1), None, county_of.get(loss.zone, ""),
+               loss.zone, None, synthetic, f"/monitoring/changes?report={row.id}")
+    audit(session, by, "detect", "monitoring_change", row.id, level=level, year_from=year_from, year_to=year_to,
+          alerts=len(rules.alerts_for(result.losses)))
+    return row
+
+
+def change_reports(session: Session, region_id: int | None = None) -> list[ChangeReport]:
+    q = select(ChangeReport).order_by(ChangeReport.at.desc())
+    if region_id is not None:
+        q = q.where(ChangeReport.region_id == region_id)
+    return list(session.scalars(q))
+
+
+# -- patrols -------------------------------------------------------------------------------------------------------
+
+def _photo_type(data: bytes) -> str | None:
+    """The image type of a photo by its content (not its name): jpeg, png or webp, opened and checked whole."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            kind = (img.format or "").lower()
+            img.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return None
+    return {"jpeg": "jpeg", "png": "png", "webp": "webp"}.get(kind)
+
+
+def county_at(session: Session, lon: float, lat: float) -> str:
+    """The county (of any imported region) whose map shape holds the point; "" outside every one."""
+    point = Point(lon, lat)
+    for region in regions.list_regions(session):
+        for z in regions.zones(session, region.id, "county"):
+            if z.geometry and shape(json.loads(z.geometry)).contains(point):
+                return z.code
+    return ""
+
+
+def file_patrol(session: Session, category: str, note: str, lon: float, lat: float, observed_at: datetime | None,
+                photos: list[tuple[str, bytes]], by: Principal, data_dir: Path, synthetic: bool = False
+                ) -> PatrolReport:
+    """A ranger's report: checked (category, place, time, each photo by its content), photos stored by their
+    hash, and an alert to the category's department."""
+    by.require(PATROL)
+    cat = rules.config().patrols.get(category)
+    if cat is None:
+        raise InputError(N_("unknown category {value}; expected one of {expected}"), value=category,
+                         expected=", ".join(rules.config().patrols))
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90) or not shapely.is_valid(Point(lon, lat)):
+        raise InputError(N_("a place is a longitude and a latitude"))
+    when = aware(observed_at) if observed_at else now()
+    if when > now():
+        raise InputError(N_("the time {date} is in the future"), date=when.isoformat(timespec="minutes"))
+    if len(photos) > MAX_PHOTOS:
+        raise InputError(N_("at most {n} photos"), n=MAX_PHOTOS)
+    problems, stored = [], []
+    for name, data in photos:
+        kind = _photo_type(data) if len(data) <= MAX_PHOTO_BYTES else None
+        if len(data) > MAX_PHOTO_BYTES:
+            problems.append(Problem("{file}", N_("a photo is at most 8 MB"), file=name))
+        elif kind is None:
+            problems.append(Problem("{file}", N_("not a JPEG, PNG or WebP photo"), file=name))
+        else:
+            stored.append((hashlib.sha256(data).hexdigest(), kind, data))
+    if problems:
+        raise FileError(", ".join(n for n, _ in photos)[:200], problems)
+    folder = Path(data_dir) / "monitoring" / "photos"
+    folder.mkdir(parents=True, exist_ok=True)
+    for sha, kind, data in stored:
+        target = folder / f"{sha}.{kind}"
+        if not target.exists():
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".photo-")
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, target)
+    row = PatrolReport(category=category, note=note.strip()[:4000], lon=lon, lat=lat, observed_at=when,
+                       county_code=county_at(session, lon, lat),
+                       photos=[{"sha256": sha, "type": kind, "bytes": len(data)} for sha, kind, data in stored],
+                       by_user_id=by.user_id, by_name=by.party_name, synthetic=synthetic, created_at=now())
+    session.add(row)
+    session.flush()
+    _raise(session, f"patrol:{row.id}", "patrol", cat["department"],
+           N_("patrol report: {category} at {lat}, {lon}"), {"category": cat["name_zh"], "category_en": cat["name_en"],
+                                                              "lat": f"{lat:.5f}", "lon": f"{lon:.5f}"},
+           when, when, row.county_code, "", None, synthetic, f"/monitoring/patrols?report={row.id}")
+    audit(session, by, "file", "monitoring_patrol", row.id, category=category, photos=len(stored))
+    return row
+
+
+def patrols(session: Session, limit: int = 500) -> list[PatrolReport]:
+    return list(session.scalars(select(PatrolReport).order_by(PatrolReport.observed_at.desc()).limit(limit)))
+
+
+def photo_path(data_dir: Path, sha: str, kind: str) -> Path:
+    return Path(data_dir) / "monitoring" / "photos" / f"{sha}.{kind}"
+
