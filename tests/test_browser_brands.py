@@ -106,7 +106,7 @@ def test_certify_label_trace(browser: Any, served: str, folder: Path, tmp_path: 
     step("inspection", {"#s-items input[name=lead]": "0.2", "#s-items input[name=moisture]": "19.5",
                         "#s-items input[name=sugars]": "68", "#s-lab": "浏览器测试检测中心"})
     step("sale", {"#s-quantity": "30", "#s-price": "180"}, {"#s-buyer": {"text": "经销商"}})
-    step("settlement", {"#s-amount": "5400", "#s-ref": "CARD-0001"}, {"#s-sale": {"index": 0}})
+    step("settlement", {"#s-amount": "5400", "#s-ref": "CARD-0001"}, {"#s-sale": {"value": "4"}})
     expect(page.locator("#steps li")).to_have_count(5)
     expect(page.locator("#t-chain")).to_have_class(re.compile("ok"))
     shots(page, folder, "brands-03-batch")

@@ -37,11 +37,11 @@ def served(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
 
 
 def day_csv(path: Path) -> Path:
-    """The six hours after the seeded year ends at W01 (Beijing time): ammonia past class III for four hours."""
-    start = datetime.combine(datetime.now(UTC).date(), datetime.min.time())
+    """The six hours after the seeded year ends at W01 (UTC): ammonia past class III for four hours."""
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     lines = ["station,time,parameter,value,unit"]
     for h in range(6):
-        t = (start + timedelta(hours=h)).strftime("%Y-%m-%dT%H:%M+08:00")
+        t = (start + timedelta(hours=h)).strftime("%Y-%m-%dT%H:%MZ")
         lines.append(f"W01,{t},nh3n,{1.8 if 1 <= h <= 4 else 0.3},mg/L")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

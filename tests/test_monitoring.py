@@ -216,7 +216,7 @@ def test_land_cover_change_by_township(platform: Platform, tmp_path: Path) -> No
         assert losses[("100101002", "cropland")]["lost_ha"] == 1.0
         assert losses[("100101002", "grassland")]["lost_ha"] == 1.0
         assert losses[("100101002", "forest")]["gained_ha"] == 1.0
-        keys = set(s.scalars(select(Alert.zone_code + ":" + Alert.params["group"].as_string())
+        keys = set(s.scalars(select(Alert.zone_code + ":" + Alert.params["group_code"].as_string())
                              .where(Alert.kind == "land_change")))
         # forest: 3 ha < 5 ha but 3 of the township's forest is past 1 %; cropland 1 ha is past 2 % of 4 ha
         assert {"100101001:forest", "100101002:cropland", "100101002:grassland"} <= keys, keys

@@ -5,6 +5,7 @@ reports with photos."""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from datetime import datetime, timedelta
@@ -20,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from gep.errors import N_, InputError, NotFound, PermissionDenied
 from gep.kit.audit import aware, now
 from gep.kit.principal import Principal
-from gep.kit.web.deps import Caller, Code, Db, Id, LongText, Name, RowId, needs
+from gep.kit.web.deps import Caller, Code, Db, Id, LongText, Name, RowId, lang_of, needs
 from gep.kit.web.errors import ERROR_RESPONSES
 from gep.monitoring import rules, service
 from gep.monitoring.models import Alert, PatrolReport, Station
@@ -101,9 +102,9 @@ def station_view(s: Station, last: dict[tuple[int, str], tuple[datetime, float, 
             "status": status, "open_alerts": open_alerts.get(s.id, 0)}
 
 
-def alert_view(a: Alert, gettext: Any) -> dict[str, Any]:
+def alert_view(a: Alert, gettext: Any, lang: str = "zh") -> dict[str, Any]:
     params = dict(a.params or {})
-    if gettext("x") == "x" and a.params:  # English: the English names where the alert kept both
+    if lang == "en":  # the English names where the alert kept both
         params = {**params, **{k[:-3]: v for k, v in params.items() if k.endswith("_en")}}
     dept = rules.config().departments.get(a.department, {})
     return {"id": a.id, "kind": a.kind, "department": a.department, "department_zh": dept.get("name_zh", ""),
@@ -121,8 +122,6 @@ def _fill(template: str, params: dict[str, Any]) -> str:
 
 
 def _gettext(request: Request) -> Any:
-    from gep.kit.web.deps import lang_of
-
     return request.app.state.platform.catalogues.gettext(lang_of(request))
 
 
@@ -193,12 +192,13 @@ def post_readings(body: ReadingsRequest, db: Db, caller: Importer) -> dict[str, 
 def list_alerts(request: Request, db: Db, caller: Reader,
                 state: Annotated[str, Query(pattern=r"^(open|acknowledged|closed|)$")] = "") -> list[dict[str, Any]]:
     t = _gettext(request)
-    return [alert_view(a, t) for a in service.alerts(db, state or None)]
+    return [alert_view(a, t, lang_of(request)) for a in service.alerts(db, state or None)]
 
 
 @router.post("/alerts/{alert_id}", summary="Acknowledge or close an alert (closing says what was done)")
 def handle(alert_id: Id, body: AlertRequest, request: Request, db: Db, caller: Handler) -> dict[str, Any]:
-    return alert_view(service.handle_alert(db, alert_id, body.state, body.note, caller), _gettext(request))
+    return alert_view(service.handle_alert(db, alert_id, body.state, body.note, caller), _gettext(request),
+                      lang_of(request))
 
 
 @router.post("/rasters", status_code=201, summary="Ingest a yearly raster for a region (checked on its grid)")
@@ -244,6 +244,9 @@ def change_view(db: Db, row: Any, full: bool = False) -> dict[str, Any]:
                               x["lost_ha"] >= thresholds[x["group"]].hectares
                               or (x["before_ha"] and x["lost_ha"] / x["before_ha"] >= thresholds[x["group"]].share))}
                          for x in row.losses]
+        out["zones"] = {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "geometry": json.loads(z.geometry), "properties": {"code": z.code, "name": z.name}}
+            for z in regions.zones(db, row.region_id, row.level) if z.geometry]}
         out["thresholds"] = {g: {"hectares": r.hectares, "share": r.share, "department": r.department}
                              for g, r in thresholds.items()}
     return out

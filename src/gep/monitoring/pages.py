@@ -4,6 +4,7 @@ map between two years' land cover."""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -34,7 +35,10 @@ def _config(db: Session, caller: Principal, **more: Any) -> dict[str, Any]:
             "patrols": {k: {"zh": v["name_zh"], "en": v["name_en"]} for k, v in cfg.patrols.items()},
             "groups": {g: {"zh": zh, "en": en} for g, (zh, en) in ECOSYSTEM_GROUPS.items()},
             "alert_states": service.ALERT_STATES,
-            "regions": [{"id": r.id, "name": r.name} for r in region_list], **more}
+            "regions": [{"id": r.id, "name": r.name} for r in region_list],
+            "counties": {"type": "FeatureCollection", "features": [
+                {"type": "Feature", "geometry": json.loads(z.geometry), "properties": {"code": z.code, "name": z.name}}
+                for r in region_list for z in regions.zones(db, r.id, "county") if z.geometry]}, **more}
 
 
 @router.get("/monitoring", response_class=HTMLResponse)

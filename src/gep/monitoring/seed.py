@@ -99,7 +99,7 @@ def _stations(s: Any, counties: list[Any], by: Principal, rng: np.random.Generat
         count[kind] = count.get(kind, 0) + 1
         prefix = {"water_section": "W", "air_quality": "A", "negative_ions": "N", "hydrology": "H"}[kind]
         name = f"{z.name}{service.rules.config().kinds[kind].name_zh.replace('监测站', '站')}（演示）"
-        thresholds = {"level": {"limit": 55.0}} if kind == "hydrology" else {}
+        thresholds = {"level": {"limit": 55.0}} if kind == "hydrology" else {}  # the warning level (警戒水位)
         made.append(service.add_station(s, f"{prefix}{count[kind]:02d}", name, kind,
                                         round(c.x + rng.normal(0, 0.02), 6), round(c.y + rng.normal(0, 0.02), 6), by,
                                         z.code, thresholds, synthetic=True))
@@ -107,16 +107,18 @@ def _stations(s: Any, counties: list[Any], by: Principal, rng: np.random.Generat
 
 
 def _readings(stations: list[Station], rng: np.random.Generator) -> pd.DataFrame:
-    """A year of hourly readings up to yesterday, as text rows of a readings file (Beijing time)."""
-    end = pd.Timestamp(datetime.now(UTC).date(), tz="Asia/Shanghai") - pd.Timedelta(hours=1)
-    times = pd.date_range(end=end, periods=365 * 24, freq="h")
+    """A year of hourly readings up to the hour the demo is seeded, as text rows of a readings file (Beijing
+    time)."""
+    end = pd.Timestamp(datetime.now(UTC)).floor("h").tz_convert("Asia/Shanghai") - pd.Timedelta(hours=1)
+    times = pd.date_range(end=end, periods=365 * 24, freq="h").tz_localize(None)
     day = times.dayofyear.to_numpy()
     hour = times.hour.to_numpy()
     parts = []
     for st in stations:
         for code, typical, spread, unit in KINDS[st.kind]:
-            season = 1 + 0.15 * np.cos(2 * np.pi * (day - 15) / 365) * (1 if st.kind == "air_quality" else -1)
-            daily = 1 + 0.05 * np.sin(2 * np.pi * (hour - 6) / 24)
+            amplitude = {"air_quality": 0.15, "hydrology": 0.01}.get(st.kind, -0.15)  # winter haze; summer floods
+            season = 1 + amplitude * np.cos(2 * np.pi * (day - 15) / 365) * (1 if st.kind == "air_quality" else -1)
+            daily = 1 + (0.0 if st.kind == "hydrology" else 0.05) * np.sin(2 * np.pi * (hour - 6) / 24)
             walk = np.convolve(rng.normal(0, 1, len(times)), np.ones(48) / np.sqrt(48), mode="same")
             v = np.clip(typical * season * daily + spread * walk * 0.6, typical * 0.1, None)
             if st.code == "W02" and code == "nh3n":  # a sewage overflow: ammonia past class III for half a day
@@ -124,6 +126,9 @@ def _readings(stations: list[Station], rng: np.random.Generator) -> pd.DataFrame
             if st.code == "A01" and code == "pm25":  # a winter haze episode
                 k = int(np.argmin(np.abs((times - (end - pd.Timedelta(days=300))).total_seconds())))
                 v[k:k + 30] = rng.uniform(80, 140, 30)
+            if st.code == "H01" and code == "level":  # a typhoon's flood crest past the warning level
+                k = len(times) - 24 * 70
+                v[k:k + 18] = 52.0 + 4.5 * np.sin(np.linspace(0, np.pi, 18))
             keep = np.ones(len(times), dtype=bool)
             if st.code == "W04":  # three days without data: the analyser was serviced
                 keep[-2000:-1928] = False

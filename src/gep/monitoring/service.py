@@ -24,6 +24,7 @@ from shapely.geometry import Point, shape
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from gep.accounting.catalogue import ECOSYSTEM_GROUPS
 from gep.auth.models import User
 from gep.db import found, is_postgresql
 from gep.errors import N_, Conflict, FileError, InputError, NotFound, Problem
@@ -409,7 +410,9 @@ def detect_change(session: Session, region_id: int, year_from: int, year_to: int
     names = regions.zone_names(session, region_id, [x.zone for x in result.losses])
     county_of = result.county_of
     for loss, rule in rules.alerts_for(result.losses):
-        params = {"zone": names.get(loss.zone, loss.zone), "group": loss.group, "lost": f"{loss.lost_ha:.1f}",
+        zh, en = ECOSYSTEM_GROUPS.get(loss.group, (loss.group, loss.group))
+        params = {"zone": names.get(loss.zone, loss.zone), "group": zh, "group_en": en, "group_code": loss.group,
+                  "lost": f"{loss.lost_ha:.1f}",
                   "share": f"{100 * loss.share:.1f}", "year_from": year_from, "year_to": year_to}
         _raise(session, f"land:{region_id}:{loss.zone}:{loss.group}:{year_from}-{year_to}", "land_change",
                rule.department, N_("{zone}: {lost} ha of {group} lost between {year_from} and {year_to} "

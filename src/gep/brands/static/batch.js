@@ -12,7 +12,7 @@ async function load() {
   const chain = document.getElementById("t-chain");
   chain.className = `chain ${B.chain.intact ? "ok" : "bad"}`;
   chain.replaceChildren(B.chain.intact ? T("✓ The chain holds: {n} records, each linked to the one before and signed by the platform.", {n: B.records.length}) : T("✗ The chain does not hold:"), ...B.chain.breaks.map((b) => el("div", {}, b)));
-  document.getElementById("steps").replaceChildren(...B.records.map((r) => stepItem(r, a.category)));
+  document.getElementById("steps").replaceChildren(...B.records.map((r) => stepItem(r, a.category, B.unit)));
   document.getElementById("l-csv").href = `/api/brands/batches/${BATCH}/codes.csv`;
   document.getElementById("l-chain").href = `/api/brands/batches/${BATCH}/chain.json`;
   const first = document.getElementById("l-first-url");
@@ -24,14 +24,15 @@ function fillForm() {
   if (!form) return;
   const a = B.application;
   const kind = document.getElementById("s-kind");
-  const chosen = kind.value || (B.records.length ? "processing" : "harvest");
-  kind.replaceChildren(...Object.keys(G.steps).map((k) => el("option", {value: k, selected: k === chosen}, stepName(k))));
+  const open = Number(B.remaining) > 0;  // once sold out, only the settlements of its sales can follow
+  const kinds = Object.keys(G.steps).filter((k) => open || k === "settlement");
+  const chosen = kinds.includes(kind.value) ? kind.value : (B.records.length ? kinds[Math.min(1, kinds.length - 1)] : "harvest");
+  kind.replaceChildren(...kinds.map((k) => el("option", {value: k, selected: k === chosen}, stepName(k))));
   const opts = (rows) => rows.map((p) => el("option", {value: p.id}, `${p.name} (${roleName(p.role)})`));
   document.getElementById("s-grower").replaceChildren(...opts(B.producers.filter((p) => p.role === "grower")), ...opts(B.producers.filter((p) => p.role !== "grower")));
   document.getElementById("s-buyer").replaceChildren(...opts(B.producers.filter((p) => p.role !== "grower")));
   document.getElementById("s-parcel").replaceChildren(el("option", {value: ""}, T("the product's first parcel")), ...(a.parcel_codes || []).map((c) => el("option", {value: c}, c)));
-  const sales = B.records.filter((r) => r.kind === "sale");
-  document.getElementById("s-sale").replaceChildren(...sales.map((r) => el("option", {value: r.seq}, `${r.seq}. ${stepLine(r, a.category)}`)));
+  document.getElementById("s-sale").replaceChildren(...B.records.filter((r) => r.kind === "sale" || r.kind === "harvest").map((r) => el("option", {value: r.seq}, `${r.seq}. ${stepLine(r, a.category, B.unit)}`)));
   document.getElementById("s-items").replaceChildren(...G.categories[a.category].items.map((i) => el("label", {}, `${zhOrEn(i)} (${i.unit}, ${i.limit})`, el("input", {name: i.code, inputmode: "decimal"}))));
   showFields();
 }

@@ -20,7 +20,7 @@ async function show(code, batch) {
     ...row(T("Batch"), `${r.batch_no} · ${r.quantity} ${r.unit}`),
     ...row(T("This label"), T("no. {serial}, scanned {n} times", {serial: r.serial, n: r.scans})));
   document.getElementById("history-card").hidden = false;
-  document.getElementById("history").replaceChildren(...r.history.map((h) => stepItem(h, "")));
+  document.getElementById("history").replaceChildren(...r.history.map((h) => stepItem(h, "", r.unit)));
 }
 const params = new URLSearchParams(location.search);
 onSubmit(document.getElementById("lookup"), async () => {

@@ -1,7 +1,7 @@
 // Land-cover change: the pixels that changed (coloured by the ecosystem they left) over the map, each zone's losses
 // with the alerts they raised, and for the monitoring centre the raster ingest and the comparison of two years.
 "use strict";
-let MAP = null, OVERLAY = null;
+let MAP = null, OVERLAY = null, ZONES = null;
 const params = new URLSearchParams(location.search);
 const COLOURS = {forest: "#1b7837", shrub: "#78a03c", grassland: "#b4c85a", wetland: "#286ec8", cropland: "#e6aa28", urban: "#c82828", bare: "#8c7864"};
 async function load(reportId) {
@@ -9,12 +9,17 @@ async function load(reportId) {
   const sel = document.getElementById("c-report");
   const chosen = Number(reportId || params.get("report")) || (reports[0] && reports[0].id);
   sel.replaceChildren(...reports.map((r) => el("option", {value: r.id, selected: r.id === chosen}, `${r.year_from} → ${r.year_to} · ${T(r.level)}`)));
-  if (!MAP) { MAP = L.map("c-map", {attributionControl: false}); MAP.setView([28.2, 119.6], 8); }
+  if (!MAP) { MAP = L.map("c-map", {attributionControl: false}); outlines(MAP); }
   document.getElementById("c-legend").replaceChildren(...Object.keys(G.groups).map((g) => el("li", {}, el("span", {class: "dot", style: `background:${COLOURS[g]}`}), T("{group} lost", {group: groupName(g)}))));
   if (!chosen) { document.getElementById("c-sub").textContent = T("No comparison yet."); return; }
   const r = await api(`/api/monitoring/changes/${chosen}`);
   document.getElementById("c-sub").replaceChildren(T("Land cover of {a} against {b}, by {level}.", {a: r.year_from, b: r.year_to, level: T(r.level)}), " ", syntheticBadge(r, T("generated demo data")));
   if (OVERLAY) OVERLAY.remove();
+  if (ZONES) ZONES.remove();
+  const lost = {};
+  for (const x of r.losses) if (x.alert) lost[x.zone] = (lost[x.zone] || 0) + x.lost_ha;
+  ZONES = L.geoJSON(r.zones, {style: (f) => ({color: lost[f.properties.code] ? "#a11" : "#35533f", weight: lost[f.properties.code] ? 2 : 0.6, fill: false}),
+    onEachFeature: (f, layer) => layer.bindTooltip(lost[f.properties.code] ? T("{zone}: {ha} ha lost past a threshold", {zone: f.properties.name, ha: lost[f.properties.code].toFixed(1)}) : f.properties.name, {sticky: true})}).addTo(MAP);
   OVERLAY = L.imageOverlay(`/api/monitoring/changes/${r.id}/map.png`, r.bounds, {opacity: 0.95}).addTo(MAP);
   MAP.fitBounds(r.bounds);
   const rows = r.losses.filter((x) => x.lost_ha > 0).sort((a, b) => (b.alert - a.alert) || (b.lost_ha - a.lost_ha));

@@ -17,7 +17,7 @@ async function load() {
   drawAlerts(alerts);
 }
 function drawMap(stations) {
-  if (!MAP) { MAP = L.map("m-map", {attributionControl: false}); }
+  if (!MAP) { MAP = L.map("m-map", {attributionControl: false}); outlines(MAP); }
   if (LAYER) LAYER.remove();
   LAYER = L.featureGroup(stations.map((s) => {
     const m = L.circleMarker([s.lat, s.lon], {radius: 8, color: "#222", weight: 1, fillColor: STATUS_COLOURS[s.status], fillOpacity: 0.9});
@@ -25,11 +25,12 @@ function drawMap(stations) {
     m.on("click", () => { location.href = `/monitoring/stations/${s.id}`; });
     return m;
   })).addTo(MAP);
-  if (stations.length) MAP.fitBounds(LAYER.getBounds(), {padding: [30, 30], maxZoom: 11}); else MAP.setView([28.2, 119.6], 8);
   document.getElementById("m-legend").replaceChildren(...Object.keys(STATUS).map((s) => el("li", {}, el("span", {class: "dot", style: `background:${STATUS_COLOURS[s]}`}), T(STATUS[s]))));
 }
+const SHOWN = 50;
 function drawAlerts(alerts) {
-  document.querySelector("#alerts tbody").replaceChildren(...alerts.map((a) => el("tr", {},
+  document.getElementById("a-more").textContent = alerts.length > SHOWN ? T("The newest {n} of {total} alerts are shown.", {n: SHOWN, total: alerts.length}) : "";
+  document.querySelector("#alerts tbody").replaceChildren(...alerts.slice(0, SHOWN).map((a) => el("tr", {},
     el("td", {}, when(a.started_at)), el("td", {}, a.text, " ", syntheticBadge(a), a.note ? el("div", {class: "muted"}, a.note) : ""),
     el("td", {}, deptName(a.department)), el("td", {}, alertBadge(a.state)),
     el("td", {}, ...(G.can_handle && a.state !== "closed" ? [

@@ -10,11 +10,10 @@ function setPlace(lat, lon) {
 }
 async function load() {
   const reports = await api("/api/monitoring/patrols");
-  if (!MAP) MAP = L.map("p-map", {attributionControl: false});
+  if (!MAP) { MAP = L.map("p-map", {attributionControl: false}); outlines(MAP); }
   if (LAYER) LAYER.remove();
   LAYER = L.featureGroup(reports.map((r) => L.circleMarker([r.lat, r.lon], {radius: 8, color: "#222", weight: 1, fillColor: "#c0392b", fillOpacity: 0.85})
     .bindTooltip(`${when(r.observed_at)} · ${G.lang === "zh" ? r.category_zh : r.category_en}`))).addTo(MAP);
-  if (reports.length) MAP.fitBounds(LAYER.getBounds(), {padding: [30, 30], maxZoom: 12}); else MAP.setView([28.2, 119.6], 8);
   document.querySelector("#reports tbody").replaceChildren(...reports.map((r) => el("tr", {},
     el("td", {}, when(r.observed_at)), el("td", {}, G.lang === "zh" ? r.category_zh : r.category_en, " ", syntheticBadge(r)), el("td", {}, r.by),
     el("td", {}, r.note || "—"), el("td", {}, ...Array.from({length: r.photos}, (_, n) => el("a", {href: `/api/monitoring/patrols/${r.id}/photos/${n}`, target: "_blank"}, T("photo {n}", {n: n + 1}), " "))))));
@@ -22,7 +21,8 @@ async function load() {
 }
 function form() {
   document.getElementById("r-category").replaceChildren(...Object.keys(G.patrols).map((c) => el("option", {value: c}, zhOrEn(G.patrols[c]))));
-  PICK = L.map("r-map", {attributionControl: false}).setView([28.2, 119.6], 8);
+  PICK = L.map("r-map", {attributionControl: false});
+  outlines(PICK);
   PICK.on("click", (ev) => setPlace(ev.latlng.lat, ev.latlng.lng));
   document.getElementById("r-locate").onclick = () => {
     if (!navigator.geolocation) { failIn("p-error", new Error(T("This browser cannot tell where it is; tap the map."))); return; }
