@@ -91,7 +91,7 @@ def test_the_same_file_twice_stores_once_and_gaps_are_reported(platform: Platfor
         first = service.import_readings(s, csv(rows), CENTRE, "feb.csv")
     assert (first.stored, first.skipped, first.gap_count) == (21, 0, 1)
     gap = first.gaps[0]
-    assert gap["missing"] == 3 and gap["from"].startswith("2024-01-31T20:00") and gap["to"].startswith(
+    assert gap["missing"] == 3 and gap["rows"] == [6, 7] and gap["from"].startswith("2024-01-31T20:00") and gap["to"].startswith(
         "2024-02-01T00:00"), gap  # 04:00 and 08:00 Beijing time are 20:00 and 00:00 UTC
     with unit_of_work(platform.factory) as s:  # type: ignore[arg-type]
         again = service.import_readings(s, csv(rows), CENTRE, "feb.csv")

@@ -109,8 +109,9 @@ def _stations(s: Any, counties: list[Any], by: Principal, rng: np.random.Generat
 def _readings(stations: list[Station], rng: np.random.Generator) -> pd.DataFrame:
     """A year of hourly readings up to the hour the demo is seeded, as text rows of a readings file (Beijing
     time)."""
-    end = pd.Timestamp(datetime.now(UTC)).floor("h").tz_convert("Asia/Shanghai") - pd.Timedelta(hours=1)
-    times = pd.date_range(end=end, periods=365 * 24, freq="h").tz_localize(None)
+    end = (pd.Timestamp(datetime.now(UTC)).floor("h").tz_convert("Asia/Shanghai").tz_localize(None)
+           - pd.Timedelta(hours=1))
+    times = pd.date_range(end=end, periods=365 * 24, freq="h")
     day = times.dayofyear.to_numpy()
     hour = times.hour.to_numpy()
     parts = []

@@ -151,13 +151,14 @@ def import_readings(session: Session, raw: pd.DataFrame, by: Principal, filename
                             row=int(merged["row"].iloc[i]), field="value", value=f"{merged['value'].iloc[i]:g}",
                             stored=f"{merged['value_stored'].iloc[i]:g}") for i in idx[: rules.MAX_PROBLEMS]]
         raise FileError(filename, problems)
-    new = merged.loc[~there, ["station_id", "parameter", "at", "value", "flag"]]
+    new = merged.loc[~there, ["station_id", "parameter", "at", "value", "flag", "row"]]
     imp = ReadingImport(digest=hashlib.sha256(data).hexdigest() if data else "", filename=filename[:300],
                         rows=len(raw), stored=len(new), skipped=int(there.sum()), flagged=int(new["flag"].sum()),
                         gaps=[], by_user_id=by.user_id, at=now())
     session.add(imp)
     session.flush()
-    _insert(session, new, imp.id)
+    _insert(session, new.drop(columns="row"), imp.id)
+    row_of = merged.set_index(["station_id", "parameter", "at"])["row"]
     series = pd.concat([stored.rename(columns={"value_stored": "value"}),
                         new[["station_id", "parameter", "at", "value"]]], ignore_index=True)
     by_id = {s.id: s for s in known.values()}
@@ -169,8 +170,10 @@ def import_readings(session: Session, raw: pd.DataFrame, by: Principal, filename
         for before, after, missing in rules.gaps(part["at"], kind.interval_minutes):
             gap_count += 1
             if len(found_gaps) < rules.MAX_PROBLEMS:
+                rows = [row_of.get((sid, param, t)) for t in (before, after)]
                 found_gaps.append({"station": st.code, "parameter": param, "from": before.isoformat(),
-                                   "to": after.isoformat(), "missing": missing})
+                                   "to": after.isoformat(), "missing": missing,
+                                   "rows": [int(r) if r is not None else None for r in rows]})
         p = kind.parameters[str(param)]
         limit, limit_min = _rule_station(st).limits(p)
         if int(sid) in set(new["station_id"].unique()):

@@ -35,7 +35,7 @@ function forms() {
   for (const id of ["i-region", "k-region"]) document.getElementById(id).replaceChildren(...G.regions.map((r) => el("option", {value: r.id}, r.name)));
   const listRasters = async () => {
     const rs = await api("/api/monitoring/rasters");
-    document.getElementById("k-rasters").replaceChildren(...rs.map((r) => el("li", {}, `${r.layer} ${r.year}`, " ", syntheticBadge(r), r.source ? el("span", {class: "muted"}, ` · ${r.source}`) : "")));
+    document.getElementById("k-rasters").replaceChildren(...rs.map((r) => el("li", {}, `${({ecosystem: T("land cover"), npp: "NPP", precipitation: T("precipitation")})[r.layer] || r.layer} ${r.year}`, " ", syntheticBadge(r), r.source ? el("span", {class: "muted"}, ` · ${r.source}`) : "")));
   };
   listRasters().catch((ex) => failIn("c-error", ex));
   onSubmit(ingest, async () => {

@@ -3,10 +3,12 @@
 "use strict";
 let MAP = null, LAYER = null;
 async function load() {
-  const [stations, alerts] = await Promise.all([api("/api/monitoring/stations"), api(`/api/monitoring/alerts?state=${document.getElementById("a-state").value}`)]);
+  const state = document.getElementById("a-state").value;
+  const [stations, alerts, open] = await Promise.all([api("/api/monitoring/stations"), api(`/api/monitoring/alerts?state=${state}`),
+    state === "open" ? null : api("/api/monitoring/alerts?state=open")]);
   const count = (s) => stations.filter((x) => x.status === s).length;
   document.getElementById("m-kpis").replaceChildren(kpiBox(T("Stations"), stations.length), kpiBox(T(STATUS.beyond), count("beyond")),
-    kpiBox(T(STATUS.stale), count("stale") + count("no_data")), kpiBox(T("Open alerts"), stations.reduce((n, s) => n + s.open_alerts, 0)));
+    kpiBox(T(STATUS.stale), count("stale") + count("no_data")), kpiBox(T("Open alerts"), (open || alerts).length));
   drawMap(stations);
   document.querySelector("#stations tbody").replaceChildren(...stations.map((s) => el("tr", {},
     el("td", {}, el("a", {href: `/monitoring/stations/${s.id}`}, s.name), " ", syntheticBadge(s, T("generated demo data, not real monitoring"))),
@@ -54,7 +56,7 @@ if (upload) onSubmit(upload, async () => {
   try {
     const r = await api("/api/monitoring/readings/import", {method: "POST", body});
     doneIn("m-done", T("{stored} readings stored, {skipped} already there, {flagged} flagged for a second look, {gaps} gaps, {alerts} alerts.", {stored: r.stored, skipped: r.skipped, flagged: r.flagged, gaps: r.gap_count, alerts: r.alerts.length}));
-    gaps.replaceChildren(...r.gaps.slice(0, 20).map((g) => el("li", {}, T("{station} {parameter}: no readings between {from} and {to} ({n} missing)", {station: g.station, parameter: g.parameter, from: when(g.from), to: when(g.to), n: g.missing}))));
+    gaps.replaceChildren(...r.gaps.slice(0, 20).map((g) => el("li", {}, T("{station} {parameter}: no readings between {from} and {to} ({n} missing)", {station: g.station, parameter: g.parameter, from: when(g.from), to: when(g.to), n: g.missing}) + (g.rows && g.rows[0] && g.rows[1] ? " · " + T("rows {a} and {b}", {a: g.rows[0], b: g.rows[1]}) : ""))));
     upload.reset();
     document.getElementById("a-state").value = "open";
     await load();
