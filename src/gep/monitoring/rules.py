@@ -224,18 +224,24 @@ def parse_times(column: pd.Series) -> pd.Series:
     return out
 
 
+def _ns(times: pd.Series) -> np.ndarray:
+    """Times (aware or naive) as int64 nanoseconds since the epoch, UTC: arithmetic without Timestamp objects."""
+    return np.asarray(pd.DatetimeIndex(times).as_unit("ns").asi8, dtype=np.int64)
+
+
+def _stamp(ns: int) -> pd.Timestamp:
+    return pd.Timestamp(int(ns), unit="ns", tz="UTC")
+
+
 def gaps(times: pd.Series, interval_minutes: int) -> list[tuple[pd.Timestamp, pd.Timestamp, int]]:
     """Holes in a series: (last time before, first time after, readings missing) where two readings are more than
     one interval apart."""
-    t = pd.Series(sorted(times.unique()))
+    t = np.unique(_ns(times))
     if len(t) < 2:
         return []
-    step = pd.Timedelta(minutes=interval_minutes)
-    d = t.diff()
-    out = []
-    for i in np.flatnonzero((d > step * 1.5).to_numpy()):
-        out.append((t.iloc[i - 1], t.iloc[i], round(d.iloc[i] / step) - 1))
-    return out
+    step = interval_minutes * 60 * 1_000_000_000
+    d = np.diff(t)
+    return [(_stamp(t[i]), _stamp(t[i + 1]), int(np.rint(d[i] / step)) - 1) for i in np.flatnonzero(d > step * 1.5)]
 
 
 @dataclass(frozen=True)
@@ -252,23 +258,22 @@ def episodes(times: pd.Series, values: pd.Series, limit: float | None, limit_min
              interval_minutes: int) -> list[Episode]:
     """Runs of readings beyond a limit; readings beyond it less than two intervals apart are one episode."""
     out: list[Episode] = []
+    ns = _ns(times)
+    order = np.argsort(ns, kind="stable")
+    t, v = ns[order], np.asarray(values, dtype=np.float64)[order]
     for lim, below in ((limit, False), (limit_min, True)):
         if lim is None:
             continue
-        order = np.argsort(times.to_numpy())
-        t, v = times.to_numpy()[order], values.to_numpy()[order]
-        beyond = v < lim if below else v > lim
-        idx = np.flatnonzero(beyond)
+        idx = np.flatnonzero(v < lim if below else v > lim)
         if not len(idx):
             continue
-        gap = np.diff(t[idx]) > np.timedelta64(2 * interval_minutes, "m")
-        starts = np.concatenate([[0], np.flatnonzero(gap) + 1])
+        split = np.diff(t[idx]) > 2 * interval_minutes * 60 * 1_000_000_000
+        starts = np.concatenate([[0], np.flatnonzero(split) + 1])
         ends = np.concatenate([starts[1:], [len(idx)]])
         for a, b in zip(starts, ends, strict=True):
             part = idx[a:b]
             worst = float(v[part].min() if below else v[part].max())
-            out.append(Episode(pd.Timestamp(t[part[0]]), pd.Timestamp(t[part[-1]]), len(part), worst, float(lim),
-                               below))
+            out.append(Episode(_stamp(t[part[0]]), _stamp(t[part[-1]]), len(part), worst, float(lim), below))
     return out
 
 
