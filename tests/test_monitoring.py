@@ -320,3 +320,30 @@ def test_gaps_and_episodes_span_stored_and_new_readings(platform: Platform) -> N
     with unit_of_work(platform.factory) as s:  # type: ignore[arg-type]
         three = service.import_readings(s, csv(gap), CENTRE, "c.csv")
     assert three.gap_count == 1 and three.gaps[0]["missing"] == 5  # 15:00 to 19:00, after the stored 14:00
+
+
+def test_an_alert_raises_a_credit_event_for_review(platform: Platform, tmp_path: Path) -> None:
+    from gep.credit import handlers as credit_handlers
+    from gep.credit.models import CreditEvent, CreditSubject
+    from gep.kit.events import Event, OutboxEvent
+
+    ranger = Principal(None, "ranger", "ranger", None, frozenset({service.PATROL}), "system", party="护林员")
+    with unit_of_work(platform.factory) as s:  # type: ignore[arg-type]
+        r = service.file_patrol(s, "illegal_logging", "盗伐", 119.6, 28.0, None, [], ranger, tmp_path)
+        alert = s.scalar(select(Alert).where(Alert.key == f"patrol:{r.id}"))
+        assert alert is not None
+        with pytest.raises(Exception):  # noqa: B017 - a party is named: an organisation or a village
+            service.raise_credit(s, alert.id, CENTRE)
+        service.raise_credit(s, alert.id, CENTRE, village_code="100101001001")
+        with pytest.raises(Conflict):
+            service.raise_credit(s, alert.id, CENTRE, village_code="100101001001")
+        e = s.scalars(select(OutboxEvent).where(OutboxEvent.type == service.VIOLATION_FOUND)
+                      .order_by(OutboxEvent.id.desc())).first()
+        assert e is not None and e.payload["indicator"] == "N01"  # illegal logging
+        event = Event(e.id, e.type, e.payload, None, e.created_at)
+        credit_handlers.violation_found(s, event)
+        credit_handlers.violation_found(s, event)  # delivered twice: recorded once
+        subject = s.scalar(select(CreditSubject).where(CreditSubject.code == "village:100101001001"))
+        assert subject is not None and subject.kind == "village"
+        got = list(s.scalars(select(CreditEvent).where(CreditEvent.subject_id == subject.id)))
+        assert [(x.indicator, x.state) for x in got] == [("N01", "pending")]

@@ -248,6 +248,59 @@ def correct_observation(session: Session, section_id: int, year: int, month: int
     return row
 
 
+@dataclass
+class Fed:
+    stored: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # closed years, unknown parameters, impossible values
+
+
+def feed_month(session: Session, section_code: str, year: int, month: int, values: dict[str, str], source: str
+               ) -> Fed:
+    """A month's means measured by a monitoring station at the section, as its observations: stored when new,
+    updated (with the old value and the source in the audit log) while the year is open and the station's mean
+    moved, left alone when equal; a closed year is never changed. Idempotent."""
+    out = Fed()
+    section = session.scalar(select(Section).where(Section.code == section_code))
+    if section is None:
+        return out
+    if _closed_years(session, {(section.id, year)}):
+        out.refused = sorted(values)
+        return out
+    for parameter, raw in sorted(values.items()):
+        param = rules.PARAMETERS.get(parameter)
+        if param is None or param.period != "monthly":
+            out.refused.append(parameter)
+            continue
+        checked = rules.check_rows([{"section": section.code, "period": rules.period_text(year, month),
+                                     "parameter": parameter, "value": raw, "unit": param.unit}], {section.code}, {}, 1)
+        if checked.problems:
+            out.refused.append(parameter)
+            continue
+        record = checked.records[0]
+        row = session.scalar(select(Observation).where(Observation.section_id == section.id,
+                                                       Observation.year == year, Observation.month == month,
+                                                       Observation.parameter == parameter))
+        if row is None:
+            session.add(Observation(section_id=section.id, year=year, month=month, parameter=parameter,
+                                    value=str(record.value), flagged=record.flagged, import_id=None, synthetic=False))
+            out.stored.append(parameter)
+        elif Decimal(row.value) == record.value:
+            out.unchanged.append(parameter)
+        else:
+            old = row.value
+            row.value, row.flagged = str(record.value), record.flagged
+            audit(session, None, "correct", "compensation_observation", row.id, old=old, new=row.value,
+                  reason=f"monthly mean from {source}")
+            out.updated.append(parameter)
+    session.flush()
+    if out.stored or out.updated:
+        audit(session, None, "feed", "compensation_section", section.id, year=year, month=month, source=source,
+              stored=out.stored, updated=out.updated)
+    return out
+
+
 def _closed_years(session: Session, keys: set[tuple[int, int]]) -> set[tuple[int, int]]:
     if not keys:
         return set()

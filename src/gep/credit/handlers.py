@@ -1,6 +1,7 @@
 """What ecological credit hears from other domains: a discharge quota used up, a trade the winner defaulted on,
-carbon retired for neutrality. Each becomes a pending event for the party it names (reviewed before it counts);
-a second delivery of the same event records nothing more."""
+carbon retired for neutrality, a violation monitoring attributed to an enterprise or a village. Each becomes a
+pending event for the party it names (reviewed before it counts); a second delivery of the same event records
+nothing more."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from gep.kit.events import Event
 QUOTA_EXCEEDED = "discharge.quota_exceeded"
 TRADE_DEFAULTED = "exchange.trade_defaulted"
 UNITS_RETIRED = "carbon.units_retired"
+VIOLATION_FOUND = "monitoring.violation_found"
 
 
 def _day(value: object, event: Event) -> date:
@@ -59,6 +61,24 @@ def units_retired(session: Session, event: Event) -> None:
                       evidence=str(p.get("retirement") or ""), **where)  # type: ignore[arg-type]
 
 
+def violation_found(session: Session, event: Event) -> None:
+    p = event.payload
+    where: dict[str, object]
+    if p.get("organisation_id") is not None:
+        kind, code, where = "enterprise", f"org:{int(str(p['organisation_id']))}", {
+            "organisation_id": int(str(p["organisation_id"]))}
+    elif p.get("village_code"):
+        kind, code = "village", f"village:{p['village_code']}"
+        where = {"village_code": str(p["village_code"]), "county_code": str(p.get("county_code") or "")}
+    else:
+        return
+    service.event_for(session, kind, code, str(p.get("name") or code), str(p.get("indicator") or "N08"),
+                      _day(p.get("on"), event), f"domain:{event.type}:{event.id}",
+                      evidence=f"monitoring alert {p.get('alert')}", note=str(p.get("note") or ""),
+                      **where)  # type: ignore[arg-type]
+
+
 HANDLERS = (EventHandler(QUOTA_EXCEEDED, quota_exceeded, name="credit.quota_exceeded"),
             EventHandler(TRADE_DEFAULTED, trade_defaulted, name="credit.trade_defaulted"),
-            EventHandler(UNITS_RETIRED, units_retired, name="credit.units_retired"))
+            EventHandler(UNITS_RETIRED, units_retired, name="credit.units_retired"),
+            EventHandler(VIOLATION_FOUND, violation_found, name="credit.violation_found"))

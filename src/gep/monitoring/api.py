@@ -50,6 +50,7 @@ class StationRequest(Strict):
     lat: float = Field(ge=-90, le=90)
     county_code: Annotated[str, Field(max_length=40)] = ""
     thresholds: dict[Text40, dict[Text40, float]] = Field(default_factory=dict, max_length=20)
+    section_code: Annotated[str, Field(max_length=40)] = ""
 
 
 class ReadingRow(Strict):
@@ -66,6 +67,14 @@ class ReadingsRequest(Strict):
 
 class AlertRequest(Strict):
     state: Annotated[str, Field(pattern=r"^(acknowledged|closed)$")]
+    note: LongText = ""
+
+
+class CreditRequest(Strict):
+    organisation_id: RowId | None = None
+    village_code: Annotated[str, Field(max_length=40)] = ""
+    name: Annotated[str, Field(max_length=200)] = ""
+    indicator: Annotated[str, Field(pattern=r"^(N01|N02|N05|N08|)$")] = ""
     note: LongText = ""
 
 
@@ -98,7 +107,8 @@ def station_view(s: Station, last: dict[tuple[int, str], tuple[datetime, float, 
     stale = newest is None or now() - newest > timedelta(minutes=3 * kind.interval_minutes)
     status = "no_data" if newest is None else "beyond" if beyond else "stale" if stale else "ok"
     return {"id": s.id, "code": s.code, "name": s.name, "kind": s.kind, "lon": s.lon, "lat": s.lat,
-            "county_code": s.county_code, "thresholds": s.thresholds, "synthetic": s.synthetic, "latest": values,
+            "county_code": s.county_code, "thresholds": s.thresholds, "section_code": s.section_code,
+            "synthetic": s.synthetic, "latest": values,
             "status": status, "open_alerts": open_alerts.get(s.id, 0)}
 
 
@@ -110,7 +120,7 @@ def alert_view(a: Alert, gettext: Any, lang: str = "zh") -> dict[str, Any]:
     return {"id": a.id, "kind": a.kind, "department": a.department, "department_zh": dept.get("name_zh", ""),
             "department_en": dept.get("name_en", ""), "county_code": a.county_code, "zone_code": a.zone_code,
             "station_id": a.station_id, "text": _fill(gettext(a.title), params), "state": a.state, "note": a.note,
-            "started_at": aware(a.started_at).isoformat(),
+            "credit": list((a.params or {}).get("credit", [])), "started_at": aware(a.started_at).isoformat(),
             "ended_at": aware(a.ended_at).isoformat() if a.ended_at else None, "synthetic": a.synthetic}
 
 
@@ -138,7 +148,7 @@ def list_stations(db: Db, caller: Reader) -> list[dict[str, Any]]:
 @router.post("/stations", status_code=201, summary="Add a station")
 def add_station(body: StationRequest, db: Db, caller: Importer) -> dict[str, Any]:
     s = service.add_station(db, body.code, body.name, body.kind, body.lon, body.lat, caller, body.county_code,
-                            body.thresholds)
+                            body.thresholds, section_code=body.section_code)
     return station_view(s, {}, {})
 
 
@@ -199,6 +209,14 @@ def list_alerts(request: Request, db: Db, caller: Reader,
 def handle(alert_id: Id, body: AlertRequest, request: Request, db: Db, caller: Handler) -> dict[str, Any]:
     return alert_view(service.handle_alert(db, alert_id, body.state, body.note, caller), _gettext(request),
                       lang_of(request))
+
+
+@router.post("/alerts/{alert_id}/credit", summary="Attribute an alert's violation to an enterprise or a village: "
+             "a pending event for ecological credit to review")
+def credit(alert_id: Id, body: CreditRequest, request: Request, db: Db, caller: Handler) -> dict[str, Any]:
+    row = service.raise_credit(db, alert_id, caller, body.organisation_id, body.village_code, body.name,
+                               body.indicator, body.note)
+    return alert_view(row, _gettext(request), lang_of(request))
 
 
 @router.post("/rasters", status_code=201, summary="Ingest a yearly raster for a region (checked on its grid)")

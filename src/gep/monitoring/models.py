@@ -34,6 +34,7 @@ class Station(Base):
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)
     thresholds: Mapped[dict] = mapped_column(JSON, default=dict)  # parameter -> {"limit": x} or {"limit_min": x}
+    section_code: Mapped[str] = mapped_column(String(40), default="")  # a compensation section it measures
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 

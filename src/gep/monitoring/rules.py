@@ -73,6 +73,8 @@ class Config:
     departments: dict[str, dict[str, Any]]
     change: dict[str, Rule]
     patrols: dict[str, dict[str, str]]
+    feed_coverage: float = 0.75
+    feed: dict[str, str] = field(default_factory=dict)  # monitoring parameter -> compensation parameter
 
 
 @lru_cache(maxsize=1)
@@ -86,7 +88,8 @@ def config() -> Config:
                   for p, v in k["parameters"].items()}
         kinds[code] = Kind(code, k["name_zh"], k["name_en"], k["department"], int(k["interval_minutes"]), params)
     change = {g: Rule(g, r["department"], float(r["hectares"]), float(r["share"])) for g, r in data["change"].items()}
-    return Config(kinds, data["departments"], change, data["patrols"])
+    return Config(kinds, data["departments"], change, data["patrols"], float(data["feed"]["min_coverage"]),
+                  dict(data["feed"]["parameters"]))
 
 
 def parameter(kind: str, code: str) -> Parameter | None:
@@ -275,6 +278,18 @@ def episodes(times: pd.Series, values: pd.Series, limit: float | None, limit_min
             worst = float(v[part].min() if below else v[part].max())
             out.append(Episode(_stamp(t[part[0]]), _stamp(t[part[-1]]), len(part), worst, float(lim), below))
     return out
+
+
+def month_bounds(year: int, month: int) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """A calendar month in Beijing time, as UTC instants [start, end)."""
+    start = pd.Timestamp(year=year, month=month, day=1, tz=LOCAL_TZ)
+    return start.tz_convert("UTC"), (start + pd.offsets.MonthBegin(1)).tz_convert("UTC")
+
+
+def months_of(times: pd.Series) -> list[tuple[int, int]]:
+    """The Beijing-time calendar months the times fall in."""
+    local = pd.DatetimeIndex(times).tz_convert(LOCAL_TZ)
+    return sorted(set(zip(local.year.tolist(), local.month.tolist(), strict=True)))
 
 
 # -- land-cover change ---------------------------------------------------------------------------------------------

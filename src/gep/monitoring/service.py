@@ -21,13 +21,14 @@ import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry import Point, shape
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gep.accounting.catalogue import ECOSYSTEM_GROUPS
 from gep.auth.models import User
 from gep.db import found, is_postgresql
 from gep.errors import N_, Conflict, FileError, InputError, NotFound, Problem
+from gep.kit import events
 from gep.kit.audit import audit, aware, now
 from gep.kit.notify import notify
 from gep.kit.principal import Principal
@@ -42,6 +43,7 @@ from gep.monitoring.models import (
     YearRaster,
 )
 from gep.regions import service as regions
+from gep.regions.models import Zone
 
 log = logging.getLogger(__name__)
 READ = "monitoring.read"
@@ -58,7 +60,7 @@ CONTEXT = pd.Timedelta(days=2)  # stored readings read around a file's time rang
 
 def add_station(session: Session, code: str, name: str, kind: str, lon: float, lat: float, by: Principal,
                 county_code: str = "", thresholds: dict[str, dict[str, float]] | None = None,
-                synthetic: bool = False) -> Station:
+                synthetic: bool = False, section_code: str = "") -> Station:
     by.require(IMPORT)
     k = rules.config().kinds.get(kind)
     if k is None:
@@ -71,7 +73,8 @@ def add_station(session: Session, code: str, name: str, kind: str, lon: float, l
     if session.scalar(select(Station.id).where(Station.code == code)) is not None:
         raise Conflict(N_("station {code} exists already"), code=code)
     row = Station(code=code, name=name, kind=kind, lon=lon, lat=lat, county_code=county_code,
-                  thresholds=thresholds or {}, synthetic=synthetic, created_at=now())
+                  thresholds=thresholds or {}, section_code=section_code.strip(), synthetic=synthetic,
+                  created_at=now())
     session.add(row)
     session.flush()
     audit(session, by, "create", "monitoring_station", row.id, code=code, kind=kind)
@@ -190,6 +193,7 @@ def import_readings(session: Session, raw: pd.DataFrame, by: Principal, filename
             if ep.end < lo or ep.start > hi:
                 continue
             alert_ids.append(_reading_alert(session, st, p, ep, synthetic).id)
+    _feed(session, [by_id[int(i)] for i in new["station_id"].unique()], new, by)
     imp.gaps = found_gaps
     audit(session, by, "import", "monitoring_import", imp.id, rows=len(raw), stored=imp.stored,
           skipped=imp.skipped, gaps=gap_count, alerts=len(alert_ids))
@@ -254,6 +258,34 @@ def _insert(session: Session, new: pd.DataFrame, import_id: int) -> None:
                     [import_id] * len(new), strict=True))
     session.connection().exec_driver_sql(
         f"INSERT INTO monitoring_reading ({', '.join(cols)}) VALUES (?, ?, ?, ?, ?, ?)", rows)
+
+
+MONTH_MEASURED = "monitoring.month_measured"
+
+
+def _feed(session: Session, touched: list[Station], new: pd.DataFrame, by: Principal) -> None:
+    """For each station that measures a compensation section, the monthly means of the months this import
+    touched, announced (`monitoring.month_measured`) once a month holds enough of its hours: compensation
+    takes them as the section's observations."""
+    cfg = rules.config()
+    for st in touched:
+        if not st.section_code:
+            continue
+        kind = cfg.kinds[st.kind]
+        params = [p for p in kind.parameters if p in cfg.feed]
+        mine = new[(new["station_id"] == st.id) & new["parameter"].isin(params)]
+        for year, month in rules.months_of(mine["at"]):
+            start, end = rules.month_bounds(year, month)
+            hours = (end - start) / pd.Timedelta(minutes=kind.interval_minutes)
+            rows = session.execute(select(Reading.parameter, func.avg(Reading.value), func.count())
+                                   .where(Reading.station_id == st.id, Reading.parameter.in_(params),
+                                          Reading.at >= start.to_pydatetime(), Reading.at < end.to_pydatetime())
+                                   .group_by(Reading.parameter)).all()
+            values = {cfg.feed[p]: f"{float(mean):.4f}" for p, mean, n in rows if n / hours >= cfg.feed_coverage}
+            if values:
+                events.record(session, MONTH_MEASURED, by.user_id, section=st.section_code, station=st.code,
+                              year=year, month=month, values=values,
+                              coverage={cfg.feed[p]: round(n / hours, 3) for p, _m, n in rows})
 
 
 def _department_users(session: Session, department: str) -> list[int]:
@@ -339,6 +371,48 @@ def handle_alert(session: Session, alert_id: int, state: str, note: str, by: Pri
     before, row.state = row.state, state
     row.note = (row.note + "\n" if row.note else "") + note.strip()
     audit(session, by, state, "monitoring_alert", row.id, before=before, note=note)
+    return row
+
+
+VIOLATION_FOUND = "monitoring.violation_found"
+# the credit indicator an alert points to by default ([DERIVED] from the credit catalogue's negative list: N01
+# 乱砍滥伐、非法占用林地, N02 非法捕猎、破坏湿地, N08 乱排污、乱倒垃圾)
+CREDIT_DEFAULT = {"illegal_logging": "N01", "pests": "N01", "fire_risk": "N01", "wildlife": "N02",
+                  "sand_mining": "N02", "pollution": "N08", "dumping": "N08", "forest": "N01", "wetland": "N02",
+                  "reading": "N08"}
+CREDIT_INDICATORS = ("N01", "N02", "N05", "N08")
+
+
+def raise_credit(session: Session, alert_id: int, by: Principal, organisation_id: int | None = None,
+                 village_code: str = "", name: str = "", indicator: str = "", note: str = "") -> Alert:
+    """Name who an alert's violation is attributed to — an enterprise (an organisation) or a village — so that
+    ecological credit records it as a pending event for its office to review (`monitoring.violation_found`).
+    Once per alert and party."""
+    by.require(HANDLE)
+    row = session.scalar(select(Alert).where(Alert.id == alert_id).with_for_update())
+    if row is None:
+        raise NotFound(N_("alert {id} does not exist"), id=alert_id)
+    if (organisation_id is None) == (not village_code.strip()):
+        raise InputError(N_("name either an organisation or a village, not both and not neither"))
+    key = row.params.get("category_code") or row.params.get("group_code") or row.kind
+    code = indicator or CREDIT_DEFAULT.get(str(key), "N08")
+    if code not in CREDIT_INDICATORS:
+        raise InputError(N_("indicator {value} cannot come from an alert; expected one of {expected}"), value=code,
+                         expected=", ".join(CREDIT_INDICATORS))
+    party = f"org:{organisation_id}" if organisation_id is not None else f"village:{village_code.strip()}"
+    done = list(row.params.get("credit", []))
+    if party in done:
+        raise Conflict(N_("a credit event was raised for {party} from this alert already"), party=party)
+    if organisation_id is None and not name:
+        zone = session.scalar(select(Zone).where(Zone.code == village_code.strip()))
+        if zone is None:
+            raise InputError(N_("village {value} is not a zone of any region"), value=village_code)
+        name = zone.name
+    events.record(session, VIOLATION_FOUND, by.user_id, indicator=code, organisation_id=organisation_id,
+                  village_code=village_code.strip(), name=name, county_code=row.county_code,
+                  on=aware(row.started_at).date().isoformat(), alert=row.id, note=note[:500] or row.title)
+    row.params = {**row.params, "credit": [*done, party]}
+    audit(session, by, "credit", "monitoring_alert", row.id, party=party, indicator=code)
     return row
 
 
@@ -536,7 +610,8 @@ def file_patrol(session: Session, category: str, note: str, lon: float, lat: flo
     session.flush()
     _raise(session, f"patrol:{row.id}", "patrol", cat["department"],
            N_("patrol report: {category} at {lat}, {lon}"), {"category": cat["name_zh"], "category_en": cat["name_en"],
-                                                              "lat": f"{lat:.5f}", "lon": f"{lon:.5f}"},
+                                                              "category_code": category, "lat": f"{lat:.5f}",
+                                                              "lon": f"{lon:.5f}"},
            when, when, row.county_code, "", None, synthetic, f"/monitoring/patrols?report={row.id}")
     audit(session, by, "file", "monitoring_patrol", row.id, category=category, photos=len(stored))
     return row

@@ -78,6 +78,7 @@ def upgrade() -> None:
         sa.Column("lon", sa.Float(), nullable=False),
         sa.Column("lat", sa.Float(), nullable=False),
         sa.Column("thresholds", sa.JSON(), nullable=False),
+        sa.Column("section_code", sa.String(length=40), nullable=False),
         sa.Column("synthetic", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_monitoring_station")),

@@ -37,7 +37,9 @@ function drawAlerts(alerts) {
     el("td", {}, deptName(a.department)), el("td", {}, alertBadge(a.state)),
     el("td", {}, ...(G.can_handle && a.state !== "closed" ? [
       a.state === "open" ? button(T("Acknowledge"), () => handle(a.id, "acknowledged"), "secondary") : "",
-      button(T("Close"), () => handle(a.id, "closed"), "secondary")] : [])))));
+      button(T("Close"), () => handle(a.id, "closed"), "secondary")] : []),
+      ...(G.can_handle ? [button(T("Credit"), () => credit(a.id), "secondary")] : []),
+      a.credit && a.credit.length ? el("div", {class: "muted"}, T("credit: {parties}", {parties: a.credit.join(", ")})) : ""))));
   labelCells(document.getElementById("alerts"));
 }
 async function handle(id, state) {
@@ -45,6 +47,17 @@ async function handle(id, state) {
   let note = "";
   if (state === "closed") { note = prompt(T("What was done?")) || ""; if (!note.trim()) return; }
   try { await api(`/api/monitoring/alerts/${id}`, {method: "POST", body: {state, note}}); await load(); } catch (ex) { failIn("m-error", ex); }
+}
+async function credit(id) {
+  failIn("m-error"); doneIn("m-done");
+  const who = (prompt(T("Who is it attributed to? A village's code, or org: and an organisation's number (e.g. org:12).")) || "").trim();
+  if (!who) return;
+  const body = who.startsWith("org:") ? {organisation_id: Number(who.slice(4))} : {village_code: who};
+  try {
+    await api(`/api/monitoring/alerts/${id}/credit`, {method: "POST", body});
+    doneIn("m-done", T("Sent to ecological credit as a pending event; the credit office reviews it before it counts."));
+    await load();
+  } catch (ex) { failIn("m-error", ex); }
 }
 document.getElementById("a-state").onchange = () => load().catch((ex) => failIn("m-error", ex));
 const upload = document.getElementById("upload");
