@@ -100,6 +100,23 @@ def drop_postgres_schema(schema: str) -> None:
     engine.dispose()
 
 
+def served_app(url: str, data_dir: Path) -> Iterator[object]:
+    """The platform on `url` in a test client (with its inline worker), for a module's API tests."""
+    from fastapi.testclient import TestClient
+
+    from gep.app import Settings, create_app
+
+    with TestClient(create_app(Settings(database_url=url, data_dir=data_dir))) as client:
+        yield client
+
+
+def bearer(client: object, user: str) -> dict[str, str]:
+    """Headers that act as `user` (password PASSWORD) through a bearer token, answers in English."""
+    r = client.post("/api/auth/tokens", json={"username": user, "password": PASSWORD})  # type: ignore[attr-defined]
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['token']}", "Accept-Language": "en"}
+
+
 @pytest.fixture(params=DATABASES, scope="module")
 def empty_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """An empty database (SQLite file, or a fresh PostgreSQL schema) for one test module."""

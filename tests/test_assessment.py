@@ -23,9 +23,10 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select, update
 
-from conftest import PASSWORD
+from conftest import PASSWORD, served_app
+from conftest import bearer as login
 from gep.accounting.indicators import REGISTRY
-from gep.app import Settings, build_platform, create_app
+from gep.app import build_platform
 from gep.assessment import handlers, notice, rewards, service
 from gep.assessment.models import RewardRound, Submission
 from gep.auth import service as auth
@@ -330,15 +331,8 @@ def test_trades_are_counted_once(world: World) -> None:
 
 @pytest.fixture(scope="module")
 def client(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    app = create_app(Settings(database_url=world.url, data_dir=tmp_path_factory.mktemp("data")))
-    with TestClient(app) as c:
-        yield c
+    yield from served_app(world.url, tmp_path_factory.mktemp("data"))  # type: ignore[misc]
 
-
-def login(client: TestClient, user: str) -> dict[str, str]:
-    r = client.post("/api/auth/tokens", json={"username": user, "password": PASSWORD})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['token']}", "Accept-Language": "en"}
 
 
 def test_the_api_and_public_pages(world: World, client: TestClient) -> None:

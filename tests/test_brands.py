@@ -24,8 +24,9 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
-from conftest import PASSWORD
-from gep.app import Settings, build_platform, create_app
+from conftest import PASSWORD, served_app
+from conftest import bearer as login
+from gep.app import build_platform
 from gep.auth import service as auth
 from gep.brands import labels, rules, service
 from gep.brands.models import ChainHead, TraceRecord
@@ -375,15 +376,8 @@ def client(platform: Platform, tmp_path_factory: pytest.TempPathFactory) -> Iter
                                 ("other", "producer", "别的茶企业"), ("villager", "villager", None)):
             org_id = auth.create_organisation(s, org, "enterprise", SYSTEM).id if org else None
             auth.create_user(s, name, PASSWORD, role, SYSTEM, organisation_id=org_id, roles=roles)
-    app = create_app(Settings(database_url=platform.url, data_dir=tmp_path_factory.mktemp("data")))
-    with TestClient(app) as c:
-        yield c
+    yield from served_app(platform.url, tmp_path_factory.mktemp("data"))  # type: ignore[misc]
 
-
-def login(client: TestClient, user: str) -> dict[str, str]:
-    r = client.post("/api/auth/tokens", json={"username": user, "password": PASSWORD})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['token']}", "Accept-Language": "en"}
 
 
 def test_the_api_under_each_role(client: TestClient, world: dict[str, Any]) -> None:

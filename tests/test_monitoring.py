@@ -22,8 +22,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from conftest import PASSWORD
-from gep.app import Settings, build_platform, create_app
+from conftest import PASSWORD, served_app
+from conftest import bearer as login
+from gep.app import build_platform
 from gep.auth import service as auth
 from gep.db import unit_of_work
 from gep.errors import Conflict, FileError
@@ -255,15 +256,8 @@ def test_a_patrol_report_with_photos(platform: Platform, tmp_path: Path) -> None
 
 @pytest.fixture(scope="module")
 def client(platform: Platform, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    app = create_app(Settings(database_url=platform.url, data_dir=tmp_path_factory.mktemp("data")))
-    with TestClient(app) as c:
-        yield c
+    yield from served_app(platform.url, tmp_path_factory.mktemp("data"))  # type: ignore[misc]
 
-
-def login(client: TestClient, user: str) -> dict[str, str]:
-    r = client.post("/api/auth/tokens", json={"username": user, "password": PASSWORD})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['token']}", "Accept-Language": "en"}
 
 
 def test_the_api_under_each_role(client: TestClient) -> None:
