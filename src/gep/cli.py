@@ -52,14 +52,20 @@ def _fail(exc: Exception) -> None:
 
 
 def run_accounting(region_dir: Path, year: int | None, method: str | None, out: Path | None,
-                   price_year: int | None, density: bool) -> Path:
-    """Load, account and write; shared by `gep account` and `gep demo`."""
+                   price_year: int | None, density: bool, overwrite: bool = False) -> Path:
+    """Load, account and write; shared by `gep account` and `gep demo`. The output folder is checked before
+    anything is computed: never one holding the user's files, earlier accounts only with `overwrite`."""
+    from gep.accounting.accounts import check_target
     from gep.accounting.region import load_region
     from gep.accounting.run import account
 
+    if out is not None:
+        check_target(out, overwrite)
     region = load_region(region_dir)
     year = year or region.years[-1]
-    out = out or Path("out") / region.id / str(year)
+    if out is None:
+        out = Path("out") / region.id / str(year)
+        check_target(out, overwrite)
     with _progress() as bar:
         accounts = account(region, year, method=method, price_year=price_year, progress=RichProgress(bar))
         bar.console.print(f"writing {out}")
@@ -98,10 +104,12 @@ def account_cmd(
     density: Annotated[bool, typer.Option(help="also write the value-density GeoTIFF (COG, 元/ha)")] = True,
     report: Annotated[bool, typer.Option(help="also write the report (PDF, HTML, XLSX) into OUT/report")] = False,
     lang: Annotated[str, typer.Option(help="report language: zh or en")] = "zh",
+    overwrite: Annotated[bool, typer.Option(help="replace earlier accounts in OUT (a folder holding anything "
+                                                 "else is never replaced)")] = False,
 ) -> None:
     """Account GEP for every zone at every level and write the accounts (and, with --report, the report)."""
     try:
-        written = run_accounting(region, year, method, out, price_year, density)
+        written = run_accounting(region, year, method, out, price_year, density, overwrite)
         if report:
             _report([written], None, lang, FORMATS_DEFAULT)
     except GepError as exc:
@@ -156,7 +164,7 @@ def demo_accounts(workdir: Path, resolution: float = 90.0, rebuild: bool = False
     if not (region_dir / "region.toml").exists():
         console.print(f"building the Lishui demo region at {resolution:g} m into {region_dir} …")
         build_lishui_region(region_dir, resolution=resolution)
-    out = run_accounting(region_dir, 2019, None, workdir / "accounts" / "2019", None, True)
+    out = run_accounting(region_dir, 2019, None, workdir / "accounts" / "2019", None, True, overwrite=True)
     comparison = compare_with_published(read_accounts(out))
     (out.parent / "comparison.json").write_text(json.dumps(comparison, ensure_ascii=False, indent=2), "utf-8")
     console.print(comparison["text_en"])
@@ -166,7 +174,8 @@ def demo_accounts(workdir: Path, resolution: float = 90.0, rebuild: bool = False
                   "metadata.json, zones.csv, zones.gpkg, ecosystems.csv, value_density_2019.tif, report/)")
     folders = [out]
     for year in following:
-        folders.append(run_accounting(region_dir, year, None, workdir / "accounts" / str(year), None, True))
+        folders.append(run_accounting(region_dir, year, None, workdir / "accounts" / str(year), None, True,
+                                      overwrite=True))
         for lang in ("zh", "en"):
             _report(folders[-2:], None, lang, FORMATS_DEFAULT)
         console.print(f"demo year {year} (wholly synthetic): [bold]{folders[-1]}[/bold], its report beside {year - 1}")

@@ -19,6 +19,8 @@ import geopandas as gpd
 import pandas as pd
 import xlsxwriter
 
+from gep.errors import N_, InputError
+
 COLUMNS = ["year", "level", "zone_code", "zone_name", "parent_code", "zone_area_km2", "category", "indicator",
            "indicator_zh", "sub_indicator", "sub_indicator_zh", "quantity", "unit", "value_yuan", "unit_price",
            "price_unit", "method", "price_year", "source_level", "proxy"]
@@ -124,8 +126,60 @@ def _cell(value: Any) -> Any:
     return value
 
 
+# what a folder of accounts written by gep holds (anything else in it is the user's, and is never deleted)
+ACCOUNT_FILES = frozenset({"accounts.parquet", "accounts.csv", "accounts.xlsx", "zones.csv", "zones.gpkg",
+                           "ecosystems.csv", "metadata.json", "report"})
+
+
+def is_accounts_folder(folder: Path) -> bool:
+    """Whether `folder` holds earlier accounts of gep and nothing else (its own files and report only)."""
+    names = {p.name for p in folder.iterdir()}
+    if "metadata.json" not in names:
+        return False
+    try:
+        meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(meta, dict) or not {"region", "year", "method"} <= set(meta):
+        return False
+    return all(n in ACCOUNT_FILES or (n.startswith("value_density_") and n.endswith(".tif")) for n in names)
+
+
+def check_target(out: Path, overwrite: bool = False) -> None:
+    """Refuse, before anything is computed, an output folder that would lose the user's files: one that holds
+    anything but earlier accounts of gep (a region package, one's own files), or earlier accounts unless
+    `overwrite`; and one that cannot be written to."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(N_("{folder} is a file, not a folder; choose a new folder for the accounts"),
+                          folder=str(out))
+    if out.is_dir() and any(out.iterdir()):
+        if (out / "region.toml").exists():
+            raise InputError(N_("{folder} is a region package; the accounts go to a folder of their own"),
+                              folder=str(out))
+        if not is_accounts_folder(out):
+            raise InputError(N_("{folder} holds files that are not gep's accounts; choose a new or empty folder "
+                                 "(nothing was written)"), folder=str(out))
+        if not overwrite:
+            raise InputError(N_("{folder} holds earlier accounts; pass --overwrite to replace them, or choose "
+                                 "another folder"), folder=str(out))
+    parent = out.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".gep-write-check-", dir=parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise InputError(N_("cannot write into {folder}: {error}"), folder=str(parent),
+                          error=exc.strerror or str(exc)) from None
+
+
 def _replace_dir(new: Path, target: Path) -> None:
-    """Put `new` in place of `target` with renames only (atomic on one filesystem for the final step)."""
+    """Put `new` in place of `target` with renames only (atomic on one filesystem for the final step). Only
+    earlier accounts are ever replaced: a folder holding anything else is left alone and the write refused."""
+    if target.exists() and (not target.is_dir() or (any(target.iterdir()) and not is_accounts_folder(target))):
+        raise InputError(N_("{folder} holds files that are not gep's accounts; choose a new or empty folder "
+                             "(nothing was written)"), folder=str(target))
     if target.exists():
         old = target.with_name(f".{target.name}.old-{os.getpid()}")
         os.replace(target, old)
