@@ -362,7 +362,9 @@ def test_a_settlement_on_the_chain_is_the_sellers_turnover(platform: Platform, w
         event = Event(ev[0].id, ev[0].type, ev[0].payload, None, ev[0].created_at)
         finance_handlers.sale_settled(s, event)
         finance_handlers.sale_settled(s, event)  # delivered twice: recorded once
-        rows = list(s.scalars(select(SettlementRecord).where(SettlementRecord.subject_id == sid)))
+        # this batch's (the app's inline worker may deliver other tests' settlements meanwhile)
+        rows = list(s.scalars(select(SettlementRecord).where(SettlementRecord.subject_id == sid,
+                                                             SettlementRecord.reference.like(f"trace:{batch_no}:%"))))
         assert [(r.amount_fen, r.reference) for r in rows] == [(1_600_000, f"trace:{batch_no}:3")]
 
 
