@@ -125,7 +125,7 @@ def application_view(db: Session, a: Application, names: dict[int, str] | None =
             "submitted_at": service.created(a.submitted_at)}
 
 
-def batch_view(db: Session, b: Batch, full: bool = False) -> dict[str, Any]:
+def batch_view(db: Session, b: Batch) -> dict[str, Any]:
     a = db.get(Application, b.application_id)
     out: dict[str, Any] = {"id": b.id, "batch_no": b.batch_no, "application_id": b.application_id,
                            "product": a.product if a else "", "quantity": b.quantity, "unit": b.unit,
@@ -239,17 +239,8 @@ def list_batches(db: Db, caller: Caller) -> list[dict[str, Any]]:
     if not (caller.can(service.READ) or caller.can(service.MANAGE)):
         mine = service.my_producer_ids(db, caller)
         apps = {a.id for a in service.applications(db, caller) if a.producer_id in mine}
-        rows = [b for b in rows if b.application_id in apps or _party_of(db, b, mine)]
+        rows = [b for b in rows if b.application_id in apps or mine & service.parties(db, b)]
     return [batch_view(db, b) for b in rows]
-
-
-def _party_of(db: Session, b: Batch, mine: set[int]) -> bool:
-    for r in service.records(db, b.id):
-        for key in ("buyer", "grower", "processor"):
-            v = r.payload.get(key)
-            if isinstance(v, dict) and int(v["id"]) in mine:
-                return True
-    return False
 
 
 @router.post("/batches", status_code=201, summary="Open a batch of a certified product with its label codes")
@@ -262,9 +253,7 @@ def _batch_for(db: Session, batch_id: int, caller: Principal) -> Batch:
     b = service.get_batch(db, batch_id)
     if caller.can(service.READ) or caller.can(service.MANAGE):
         return b
-    mine = service.my_producer_ids(db, caller)
-    a = service.get_application(db, b.application_id)
-    if a.producer_id not in mine and not _party_of(db, b, mine):
+    if not service.my_producer_ids(db, caller) & service.parties(db, b):
         raise PermissionDenied(N_("only the batch's producers and the brand office see it"))
     return b
 
@@ -272,7 +261,7 @@ def _batch_for(db: Session, batch_id: int, caller: Principal) -> Batch:
 @router.get("/batches/{batch_id}", summary="A batch: its steps, what is left, and whether its chain holds")
 def batch(batch_id: Id, request: Request, db: Db, caller: Caller) -> dict[str, Any]:
     b = _batch_for(db, batch_id, caller)
-    out = batch_view(db, b, full=True)
+    out = batch_view(db, b)
     a = service.get_application(db, b.application_id)
     out["application"] = application_view(db, a)
     out["application"]["parcel_codes"] = [p.code for p in registry.parcels_by_id(db, a.parcel_ids)]
@@ -282,9 +271,9 @@ def batch(batch_id: Id, request: Request, db: Db, caller: Caller) -> dict[str, A
     t = _t(request)
     out["chain"] = {"intact": not breaks, "breaks": [t(x.message).format(**x.params) for x in breaks]}
     out["producers"] = [producer_view(p) for p in service.producers(db)]
-    first = service.codes_of(db, b.id)[:1]
-    out["first_code"] = first[0].code if first else None
-    out["label_url"] = labels.trace_url(base_url(request), first[0].code, b.batch_no) if first else None
+    first = service.first_code(db, b.id)
+    out["first_code"] = first
+    out["label_url"] = labels.trace_url(base_url(request), first, b.batch_no) if first else None
     return out
 
 

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from gep.brands import rules
@@ -89,8 +89,6 @@ def my_producer_ids(session: Session, by: Principal) -> set[int]:
         conds.append(Producer.user_id == by.user_id)
     if not conds:
         return set()
-    from sqlalchemy import or_
-
     return set(session.scalars(select(Producer.id).where(or_(*conds))))
 
 
@@ -378,18 +376,28 @@ def _payload(session: Session, batch: Batch, kind: str, raw: dict[str, Any], sta
     return out
 
 
+def parties(session: Session, batch: Batch, stored: list[TraceRecord] | None = None) -> set[int]:
+    """The producers who take part in a batch: its own producer, and every grower, processor and buyer on its
+    chain."""
+    out = {get_application(session, batch.application_id).producer_id}
+    for r in stored if stored is not None else records(session, batch.id):
+        for key in ("buyer", "grower", "processor"):
+            if isinstance(r.payload.get(key), dict):
+                out.add(int(r.payload[key]["id"]))
+    return out
+
+
+def first_code(session: Session, batch_id: int) -> str | None:
+    return session.scalar(select(TraceCode.code).where(TraceCode.batch_id == batch_id)
+                          .order_by(TraceCode.serial).limit(1))
+
+
 def _may_record(session: Session, batch: Batch, by: Principal, stored: list[TraceRecord]) -> bool:
     if by.can(MANAGE):
         return True
     if not by.can(TRACE):
         return False
-    mine = my_producer_ids(session, by)
-    parties = {get_application(session, batch.application_id).producer_id}
-    for r in stored:
-        for key in ("buyer", "grower", "processor"):
-            if isinstance(r.payload.get(key), dict):
-                parties.add(int(r.payload[key]["id"]))
-    return bool(mine & parties)
+    return bool(my_producer_ids(session, by) & parties(session, batch, stored))
 
 
 def append(session: Session, batch_id: int, kind: str, raw: dict[str, Any], by: Principal, signer: Signer

@@ -98,7 +98,7 @@ def station_view(s: Station, last: dict[tuple[int, str], tuple[datetime, float, 
         if got is None:
             continue
         at, value, flag = got
-        limit, limit_min = rules.Station(s.id, s.code, s.kind, dict(s.thresholds or {})).limits(p)
+        limit, limit_min = service.limits(s, p)
         over = (limit is not None and value > limit) or (limit_min is not None and value < limit_min)
         beyond = beyond or over
         newest = at if newest is None or at > newest else newest
@@ -166,7 +166,7 @@ def station(station_id: Id, db: Db, caller: Reader, parameter: Annotated[str, Qu
     end = last["at"].iloc[-1].to_pydatetime() if len(last) else now()
     frame = service.series(db, s.id, code, end - timedelta(days=days), end, limit=days * 24 * 60 // max(
         1, kind.interval_minutes) + 10)
-    limit, limit_min = rules.Station(s.id, s.code, s.kind, dict(s.thresholds or {})).limits(p)
+    limit, limit_min = service.limits(s, p)
     gaps = [{"from": a.isoformat(), "to": b.isoformat(), "missing": n}
             for a, b, n in rules.gaps(frame["at"], kind.interval_minutes)] if len(frame) else []
     return {"station": station_view(s, service.latest(db), {}), "parameter": code, "unit": p.unit,
@@ -284,17 +284,14 @@ def list_changes(db: Db, caller: Reader) -> list[dict[str, Any]]:
 
 @router.get("/changes/{report_id}", summary="A change report: each zone's losses by ecosystem group")
 def change(report_id: Id, db: Db, caller: Reader) -> dict[str, Any]:
-    row = next((r for r in service.change_reports(db) if r.id == report_id), None)
-    if row is None:
-        raise NotFound(N_("change report {id} does not exist"), id=report_id)
-    return change_view(db, row, full=True)
+    return change_view(db, service.get_change(db, report_id), full=True)
 
 
 @router.get("/changes/{report_id}/map.png", response_class=FileResponse, summary="The changed pixels (PNG)",
             responses={200: {"content": {"image/png": {}}, "description": "changed pixels, Web Mercator"}})
 def change_image(report_id: Id, db: Db, caller: Reader) -> FileResponse:
-    row = next((r for r in service.change_reports(db) if r.id == report_id), None)
-    if row is None or not row.image or not Path(row.image).exists():
+    row = service.get_change(db, report_id)
+    if not row.image or not Path(row.image).exists():
         raise NotFound(N_("change report {id} does not exist"), id=report_id)
     return FileResponse(row.image, media_type="image/png")
 

@@ -93,6 +93,11 @@ def _rule_station(s: Station) -> rules.Station:
     return rules.Station(s.id, s.code, s.kind, dict(s.thresholds or {}))
 
 
+def limits(s: Station, p: rules.Parameter) -> tuple[float | None, float | None]:
+    """A station's limit and "at least" limit for a parameter: its own where it set them, else the standard's."""
+    return _rule_station(s).limits(p)
+
+
 # -- readings ------------------------------------------------------------------------------------------------------
 
 def read_csv(data: bytes, filename: str) -> pd.DataFrame:
@@ -188,7 +193,7 @@ def import_readings(session: Session, raw: pd.DataFrame, by: Principal, filename
                                    "to": after.isoformat(), "missing": missing,
                                    "rows": [int(r) if r is not None else None for r in rows]})
         p = kind.parameters[str(param)]
-        limit, limit_min = _rule_station(st).limits(p)
+        limit, limit_min = limits(st, p)
         for ep in rules.episodes(part["at"], part["value"], limit, limit_min, kind.interval_minutes):
             if ep.end < lo or ep.start > hi:
                 continue
@@ -531,6 +536,10 @@ def detect_change(session: Session, region_id: int, year_from: int, year_to: int
     audit(session, by, "detect", "monitoring_change", row.id, level=level, year_from=year_from, year_to=year_to,
           alerts=len(rules.alerts_for(result.losses)))
     return row
+
+
+def get_change(session: Session, report_id: int) -> ChangeReport:
+    return found(session, ChangeReport, report_id, N_("change report {id} does not exist"))
 
 
 def change_reports(session: Session, region_id: int | None = None) -> list[ChangeReport]:
