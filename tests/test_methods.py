@@ -15,7 +15,7 @@ from gep.accounting.indicators import REGISTRY
 from gep.accounting.methods import MethodProfile, available_profiles, load_profile
 from gep.accounting.region import load_region
 from gep.accounting.run import check_profile
-from gep.errors import MethodError
+from gep.errors import MethodError, RegionError
 from gep.testing import TinyRegion
 
 SHIPPED = ("national-2022", "zhejiang-2020")
@@ -133,7 +133,8 @@ def test_profile_without_indicators_refused(tmp_path: Path) -> None:
 
 def test_unknown_profile_lists_available() -> None:
     """An unknown profile name is a MethodError that lists the shipped profiles."""
-    with pytest.raises(MethodError, match=r"'no-such'.*national-2022, zhejiang-2020"):
+    with pytest.raises(MethodError, match=r"'no-such'.*national-2022, national-2022-dual-evaluation-runoff, "
+                                          r"zhejiang-2020"):
         load_profile("no-such")
 
 
@@ -154,17 +155,17 @@ def test_region_override_applied_and_recorded(tmp_path: Path) -> None:
 
 
 def test_region_override_wrong_unit_refused(tmp_path: Path) -> None:
-    """An override in another unit than the profile's is a MethodError naming the parameter and both units."""
-    region = load_region(tiny(tmp_path, OVERRIDE.replace('"yuan/m3"', '"yuan/t"')))
-    with pytest.raises(MethodError, match=r"water_conservation\.reservoir_cost.*'yuan/t'.*'yuan/m3'"):
-        region.profile()
+    """An override in another unit than the profile's is refused when the package loads, naming the parameter
+    and both units, among the package's other problems."""
+    with pytest.raises(RegionError, match=r"water_conservation\.reservoir_cost.*'yuan/t'.*'yuan/m3'"):
+        load_region(tiny(tmp_path, OVERRIDE.replace('"yuan/m3"', '"yuan/t"')))
 
 
 def test_region_override_unknown_parameter_refused(tmp_path: Path) -> None:
-    """Overriding a parameter the profile does not have (a typo) is a MethodError, not silently ignored."""
-    region = load_region(tiny(tmp_path, OVERRIDE.replace("reservoir_cost", "reservoir_costs")))
-    with pytest.raises(MethodError, match=r"water_conservation\.reservoir_costs"):
-        region.profile()
+    """Overriding a parameter the profile does not have (a typo) is refused with a suggestion, not ignored."""
+    with pytest.raises(RegionError, match=r"water_conservation\.reservoir_costs.*did you mean "
+                                          r"'water_conservation\.reservoir_cost'"):
+        load_region(tiny(tmp_path, OVERRIDE.replace("reservoir_cost", "reservoir_costs")))
 
 
 def test_cli_method_show(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -186,7 +187,7 @@ def test_cli_method_show_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(gep.cli.console, "width", 2000)
     result = CliRunner().invoke(gep.cli.app, ["method", "show", "no-such"])
     assert result.exit_code == 2
-    assert "national-2022, zhejiang-2020" in result.output
+    assert "national-2022, national-2022-dual-evaluation-runoff, zhejiang-2020" in result.output
 
 
 def test_cli_indicators_json() -> None:

@@ -27,12 +27,12 @@ def test_k_epic_zhang_by_hand() -> None:
     assert 0.005 < expected < 0.05  # t·ha·h/(ha·MJ·mm): the usual range for these soils
 
 
-def test_erosivity_half_month_by_hand() -> None:
+def test_erosivity_daily_by_hand() -> None:
     # days 10 (cold, 30 mm), 100 (warm, 11 mm: not erosive), 150 (warm, 50 mm), 300 (cold, 12 mm)
     daily = np.zeros((365, 1))
     for day, rain in ((10, 30.0), (100, 11.0), (150, 50.0), (300, 12.0)):
         daily[day - 1, 0] = rain
-    r = _rusle.erosivity_half_month(daily, np.arange(1, 366), 12.0, 0.3937, 0.3101, 1.7265, 65, 277)
+    r = _rusle.erosivity_daily(daily, np.arange(1, 366), 12.0, 0.3937, 0.3101, 1.7265, 65, 277)
     expected = 0.3101 * 30**1.7265 + 0.3937 * 50**1.7265 + 0.3101 * 12**1.7265
     assert r[0] == pytest.approx(expected, rel=1e-12)
 

@@ -65,6 +65,42 @@ def edit_toml(old: str, new: str) -> Callable[[Path], None]:
     return edit
 
 
+def edit_zones(change: Callable[[gpd.GeoDataFrame], gpd.GeoDataFrame]) -> Callable[[Path], None]:
+    def edit(root: Path) -> None:
+        frame = change(gpd.read_file(root / "zones.gpkg"))
+        (root / "zones.gpkg").unlink()
+        frame.to_file(root / "zones.gpkg", layer="villages")
+    return edit
+
+
+def bow_tie(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    from shapely.geometry import Polygon
+
+    x0, y0, x1, y1 = frame.geometry.iloc[0].bounds
+    frame.loc[0, "geometry"] = Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1)])  # self-intersecting
+    return frame
+
+
+def as_point(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    frame.loc[1, "geometry"] = frame.geometry.iloc[1].centroid
+    return frame
+
+
+def no_features(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    return frame.iloc[0:0]
+
+
+def truncated_raster(root: Path) -> None:
+    path = root / "rasters" / "evapotranspiration_2019.tif"
+    write_raster(path, np.full((64, 64), 700, np.float32), tiny().transform, ALBERS, -9999.0)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 3])
+
+
+def layer(values: dict[str, np.ndarray]) -> dict[str, object]:
+    return {"layers": {**LAYERS, **values}}
+
+
 CASES: dict[str, tuple[dict[str, object], Callable[[Path], None] | None, list[str]]] = {
     "raster without CRS": ({}, no_crs_raster, ["rasters/precipitation_2019.tif, band 1", "has no CRS"]),
     "zones without CRS": ({}, no_crs_zones, ["zones.gpkg", "has no CRS"]),
@@ -101,6 +137,55 @@ CASES: dict[str, tuple[dict[str, object], Callable[[Path], None] | None, list[st
                                              ["statistics.csv, row 2", "column unit", "expected 'yuan'"]),
     "layer unit that does not match": ({}, edit_toml('unit = "mm"', 'unit = "cm"'),
                                        ["[layers.precipitation]", "unit 'cm' does not match", "'mm'"]),
+    # impossible values: named by file, band, count and range before anything is computed
+    "infinite evapotranspiration": (layer({"evapotranspiration": np.array([[700, np.inf, 700, 700],
+                                                                          [700, 700, -np.inf, 700]])}), None,
+                                    ["evapotranspiration_2019.tif, band 1", "2 of 8 sampled pixels",
+                                     "not finite or outside its range 0–5000 mm"]),
+    "precipitation of 1e30 mm": (layer({"precipitation": np.full((2, 4), 1e30)}), None,
+                                 ["precipitation_2019.tif, band 1", "8 of 8", "0–10000 mm", "max 1e+30"]),
+    "negative NPP": (layer({"npp": np.array([[500.0, -20, 400, 0], [0, 80, 300, 0]])}), None,
+                     ["npp_2019.tif, band 1", "1 of 8", "0–5000 gC/m2", "min -20"]),
+    "vegetation cover in percent": (layer({"vegetation_cover": np.full((2, 4), 85.0)}), None,
+                                    ["vegetation_cover_2019.tif, band 1", "looks like percent", "up to 85",
+                                     "divide by 100"]),
+    "truncated GeoTIFF": ({}, truncated_raster, ["rasters/evapotranspiration_2019.tif"]),
+    # zones
+    "self-intersecting zone": ({}, edit_zones(bow_tie), ["zones.gpkg, row 1", "geometry is not valid",
+                                                        "Self-intersection"]),
+    "point zone": ({}, edit_zones(as_point), ["zones.gpkg, row 2", "geometry is a Point"]),
+    "zones file with no features": ({}, edit_zones(no_features), ["zones.gpkg", "has no features"]),
+    "overlapping zones": ({"villages": [Village("100101001001", (0, 2), (0, 3)),
+                                        Village("100101001002", (0, 2), (1, 4))]}, None,
+                          ["zones.gpkg, row 1", "zone 100101001001 overlaps zone 100101001002 (row 2)",
+                           "0.0400 km²", "66.7%"]),
+    "township code equal to its county's": ({"villages": [Village("100101001", (0, 2), (0, 4),
+                                                                  township="100101", county="100101")]}, None,
+                                            ["zones.gpkg", "code '100101' is used at two levels"]),
+    # the manifest
+    "misspelt key in region.toml": ({}, edit_toml("resolution = ", "resolutoin = 100.0\nresolution = "),
+                                    ["region.toml [region]", "unknown key 'resolutoin'",
+                                     "did you mean 'resolution'?"]),
+    "misspelt layer key": ({}, edit_toml('unit = "mm"', 'unit = "mm"\nsoruce = "x"'),
+                           ["[layers.precipitation]", "unknown key 'soruce'", "did you mean 'source'?"]),
+    "resolution missing": ({}, edit_toml("resolution = ", "# resolution = "),
+                           ["resolution", "must be a positive number of metres, got None"]),
+    "resolution not a number": ({}, edit_toml("resolution = 100.0", 'resolution = "100 m"'),
+                                ["resolution", "got '100 m'"]),
+    "negative resolution": ({}, edit_toml("resolution = 100.0", "resolution = -30"), ["resolution", "got -30"]),
+    "chunk_size 0": ({}, edit_toml("chunk_size = 2", "chunk_size = 0"),
+                     ["chunk_size", "whole number of pixels from 1 to 65536, got 0"]),
+    "years not a list": ({}, edit_toml("years = [2019]", "years = 2019"),
+                         ["years", "must be a list of years", "got 2019"]),
+    # parameters and statistics, named where they are
+    "misspelt parameter override": ({"extra_toml": '[parameters."hydropower.prices"]\nvalue = 0.5\n'
+                                                   'unit = "yuan/kWh"\nyear = 2019\nsource = "t"\n'}, None,
+                                    ["region.toml [parameters.hydropower.prices]", "no such parameter",
+                                     "did you mean 'hydropower.price'?"]),
+    "children exceed their parent": ({"statistics": [
+        OK_STAT, {**OK_STAT, "zone_code": "100101001001", "value": 400},
+        {**OK_STAT, "zone_code": "100101001002", "value": 300}]}, None,
+        ["statistics.csv, row 2", "exceed the figure of 100101"]),
 }
 
 
@@ -128,6 +213,41 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     wheres = " | ".join(str(p) for p in info.value.problems)
     assert len(info.value.problems) == 4, wheres
     assert "999999" in wheres and "kWh" in wheres and "[99]" in wheres and "only nodata" in wheres
+
+
+def test_overrides_statistics_and_values_in_one_report(tmp_path: Path) -> None:
+    """A wrong override, an inconsistent statistic, an impossible raster and a typo come in one report."""
+    extra = '[parameters."hydropower.price"]\nvalue = 0.5\nunit = "yuan/t"\nyear = 2019\nsource = "t"\n'
+    stats = [OK_STAT, {**OK_STAT, "zone_code": "100101001", "value": 600}]
+    root = tiny(statistics=stats, extra_toml=extra,
+                layers={**LAYERS, "precipitation": np.full((2, 4), -1.0)}).write(tmp_path)
+    edit_toml("chunk_size = 2", "chunk_size = 2\nmethd = 'x'")(root)
+    with pytest.raises(RegionError) as info:
+        load_region(root)
+    text = " | ".join(str(p) for p in info.value.problems)
+    assert len(info.value.problems) == 4, text
+    for fragment in ("hydropower.price", "'yuan/t'", "statistics.csv, row 2", "exceed", "precipitation_2019.tif",
+                     "unknown key 'methd'"):
+        assert fragment in text, text
+
+
+def test_a_bad_pixel_the_sample_missed_stops_the_pass(tmp_path: Path) -> None:
+    """A value outside the range in a pixel the thin sample did not see stops the run in the pass over the
+    chunks, naming the layer, the count and the pixel window; nothing is written."""
+    from gep.accounting.grid import PixelValueError
+    from gep.accounting.run import account
+
+    root = tiny().write(tmp_path / "region")
+    region = load_region(root)
+    bad = np.full((2, 4), 700.0, np.float32)
+    bad[1, 3] = 9e9
+    write_raster(root / "rasters" / "evapotranspiration_2019.tif", bad, tiny().transform, ALBERS, -9999.0)
+    with pytest.raises(PixelValueError) as info:
+        account(region, 2019)
+    text = str(info.value)
+    assert "evapotranspiration (rasters/evapotranspiration_2019.tif)" in text
+    assert "1 pixels are not finite or outside 0–5000" in text and "rows 0–1, columns 2–3" in text
+    assert "9e+09" in text
 
 
 def test_geographic_raster_is_reprojected_with_a_note(tmp_path: Path) -> None:
@@ -165,3 +285,16 @@ def test_valid_package_writes_every_output(tmp_path: Path) -> None:
     names = {p.name for p in (tmp_path / "out").iterdir()}
     assert {"accounts.parquet", "accounts.csv", "accounts.xlsx", "metadata.json", "zones.csv",
             "value_density_2019.tif"} <= names
+
+
+def test_shapefile_zones_with_cut_column_names_load(tmp_path: Path) -> None:
+    """A Shapefile cannot hold township_code (13 characters): its DBF keeps township_c, which is read back."""
+    root = tiny().write(tmp_path / "region")
+    frame = gpd.read_file(root / "zones.gpkg")
+    frame.to_file(root / "zones.shp")  # pyogrio cuts the names and warns
+    names = set(gpd.read_file(root / "zones.shp").columns)
+    assert "township_c" in names and "township_code" not in names
+    edit_toml('file = "zones.gpkg"\nlayer = "villages"', 'file = "zones.shp"')(root)
+    region = load_region(root)
+    assert region.zones.levels == ("city", "county", "township", "village")
+    assert list(region.zones.frame["village_code"]) == list(frame["village_code"])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -52,7 +52,8 @@ def _fail(exc: Exception) -> None:
 
 
 def run_accounting(region_dir: Path, year: int | None, method: str | None, out: Path | None,
-                   price_year: int | None, density: bool, overwrite: bool = False) -> Path:
+                   price_year: int | None, density: bool, overwrite: bool = False,
+                   uncertainty: Any = None) -> Path:
     """Load, account and write; shared by `gep account` and `gep demo`. The output folder is checked before
     anything is computed: never one holding the user's files, earlier accounts only with `overwrite`."""
     from gep.accounting.accounts import check_target
@@ -67,11 +68,24 @@ def run_accounting(region_dir: Path, year: int | None, method: str | None, out: 
         out = Path("out") / region.id / str(year)
         check_target(out, overwrite)
     with _progress() as bar:
-        accounts = account(region, year, method=method, price_year=price_year, progress=RichProgress(bar))
+        accounts = account(region, year, method=method, price_year=price_year, progress=RichProgress(bar),
+                           uncertainty=uncertainty)
         bar.console.print(f"writing {out}")
         accounts.write(out, density=density)
     _print_summary(accounts.table, accounts.metadata)
+    if accounts.uncertainty is not None:
+        _print_uncertainty(accounts.uncertainty, accounts.metadata["uncertainty"])
     return out
+
+
+def _print_uncertainty(spread: pd.DataFrame, info: dict) -> None:
+    top = spread[(spread["level"] == spread["level"].iloc[0]) & (spread["indicator"] == "gep")].sum(numeric_only=True)
+    console.print(f"GEP 5–95 %: {top['p05'] / 1e8:,.2f} – {top['p95'] / 1e8:,.2f} 亿元 "
+                  f"(value {top['value_yuan'] / 1e8:,.2f}; {info['samples']} samples over "
+                  f"{len(info['parameters'])} ranged parameters)")
+    for r in info["tornado"][:5]:
+        console.print(f"  {escape(r['parameter'])}: {r['gep_at_low'] / 1e8:,.2f} – {r['gep_at_high'] / 1e8:,.2f} 亿元",
+                      highlight=False)
 
 
 def _print_summary(table: pd.DataFrame, metadata: dict) -> None:
@@ -106,10 +120,20 @@ def account_cmd(
     lang: Annotated[str, typer.Option(help="report language: zh or en")] = "zh",
     overwrite: Annotated[bool, typer.Option(help="replace earlier accounts in OUT (a folder holding anything "
                                                  "else is never replaced)")] = False,
+    uncertainty: Annotated[bool, typer.Option(help="also give every indicator and GEP a 5–95 % range from the "
+                                                   "parameters' ranges (Monte Carlo, same pass), and a "
+                                                   "tornado")] = False,
+    samples: Annotated[int, typer.Option(help="Monte Carlo samples for --uncertainty")] = 64,
+    seed: Annotated[int, typer.Option(help="random seed for --uncertainty")] = 0,
 ) -> None:
     """Account GEP for every zone at every level and write the accounts (and, with --report, the report)."""
     try:
-        written = run_accounting(region, year, method, out, price_year, density, overwrite)
+        spec = None
+        if uncertainty:
+            from gep.accounting.uncertainty import UncertaintySpec
+
+            spec = UncertaintySpec(samples=samples, seed=seed)
+        written = run_accounting(region, year, method, out, price_year, density, overwrite, spec)
         if report:
             _report([written], None, lang, FORMATS_DEFAULT)
     except GepError as exc:
@@ -226,16 +250,18 @@ def indicators_cmd(as_json: Annotated[bool, typer.Option("--json", help="print t
     if as_json:
         console.print_json(json.dumps([asdict(cls.SPEC) for cls in REGISTRY.values()], ensure_ascii=False))
         return
-    t = Table(title="GEP indicators")
-    for col in ("id", "中文名", "name", "category", "inputs", "parameters", "outputs"):
-        t.add_column(col)
-    for cls in REGISTRY.values():
+    for cls in REGISTRY.values():  # one block per indicator: readable in a narrow terminal too
         s = cls.SPEC
         inputs = ", ".join([*s.layers, *(f"{x}?" for x in s.optional_layers), *s.statistics])
         params = ", ".join(f"{p.name} [{p.unit}]" for p in s.parameters)
         outputs = ", ".join(f"{o.id} [{o.unit}]" for o in s.outputs)
-        t.add_row(s.id, s.name_zh, s.name_en, s.category, inputs, params, outputs)
-    console.print(t)
+        console.print(f"[bold]{escape(s.id)}[/bold]  {escape(s.name_zh)} / {escape(s.name_en)}  ({s.category})",
+                      highlight=False)
+        for label, text in (("inputs", inputs), ("parameters", params), ("outputs", outputs),
+                            ("formula", s.formula), ("reference", s.reference)):
+            if text:
+                console.print(f"  {label}: {escape(text)}", highlight=False)
+    console.print("A layer marked ? is optional. Units are in square brackets. --json gives the same as JSON.")
 
 
 @method_app.command("list")
@@ -257,17 +283,33 @@ def method_show(profile: Annotated[str, typer.Argument(help="profile id or TOML 
         p = load_profile(profile)
     except GepError as exc:
         _fail(exc)
-    console.print(f"[bold]{p.id}[/bold]: {p.name_zh}\n{p.name_en}\n{p.description}")
+    console.print(f"[bold]{escape(p.id)}[/bold]: {escape(p.name_zh)}\n{escape(p.name_en)}\n{escape(p.description)}")
     console.print(f"indicators: {', '.join(p.indicators)}")
+    console.print(f"files: {', '.join(p.files)}")
     t = Table(title="parameters and prices")
-    for col in ("parameter", "value", "unit", "year", "verified", "source"):
+    for col in ("parameter", "value", "unit", "year", "status", "range", "source"):
         t.add_column(col, overflow="fold")
+    colour = {"published": "green", "public_code": "yellow", "not_found": "red"}
     for q in p.parameters.values():
         value = ", ".join(f"{k}={v:g}" for k, v in q.value.items()) if isinstance(q.value, dict) else f"{q.value:g}"
-        t.add_row(q.id, value, q.unit, str(q.year or ""), "yes" if q.verified else "[red]no[/red]",
-                  q.source + (f" ({q.note})" if q.note else ""))
+        status = q.status or ("published" if q.verified else "unverified")
+        source = q.source + (f" ({q.note})" if q.note else "")
+        if q.range_reason:
+            source += f" — range: {q.range_reason}"
+        t.add_row(escape(q.id), escape(value), escape(q.unit), str(q.year or ""),
+                  f"[{colour.get(status, 'red')}]{status}[/]", escape(q.range_text()), escape(source))
     console.print(t)
-    console.print(f"price index: {p.price_index.source} (verified: {p.price_index.verified})")
+    counts = {s: sum(1 for q in p.parameters.values() if q.status == s) for s in ("published", "public_code",
+                                                                                  "not_found")}
+    console.print("status: " + ", ".join(f"{k} {v}" for k, v in counts.items()) +
+                  f"; with a range: {sum(1 for q in p.parameters.values() if q.range)} of {len(p.parameters)}")
+    for item in p.value_items.values():
+        console.print(f"value item {escape(item.id)} ({item.category}, {escape(item.unit)}): {escape(item.name_zh)} — "
+                      f"{escape(item.source)}")
+    idx = p.price_index
+    console.print(f"price index ({'verified' if idx.verified else 'unverified'}): {escape(idx.source)}")
+    if idx.values:
+        console.print("  " + ", ".join(f"{y}: {v:g}" for y, v in sorted(idx.values.items())))
 
 
 @app.command("ecosystems")

@@ -26,12 +26,26 @@ class Word(str):
     __slots__ = ()
 
 
+class Phrase(str):
+    """A parameter that is itself a template with fields (a hint such as " (did you mean 'x'?)"): it reads as
+    English, and is translated and filled with the message it is part of."""
+
+    template: str
+    params: dict[str, Any]
+
+    def __new__(cls, template: str, **params: Any) -> Phrase:
+        obj = super().__new__(cls, template.format(**params) if template else "")
+        obj.template, obj.params = template, params
+        return obj
+
+
 def _fill(template: str, params: Mapping[str, Any], gettext: Gettext | None) -> str:
     text = gettext(template) if gettext else template
     if not params:
         return text
     if gettext:
-        params = {k: gettext(v) if isinstance(v, Word) else v for k, v in params.items()}
+        params = {k: _fill(v.template, v.params, gettext) if isinstance(v, Phrase) and v.template else
+                  gettext(v) if isinstance(v, Word) else v for k, v in params.items()}
     try:
         return text.format(**params)
     except (KeyError, IndexError, ValueError):  # a translation that lost a field must not hide the error

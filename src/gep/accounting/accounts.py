@@ -44,6 +44,7 @@ class Accounts:
     ecosystems: pd.DataFrame = field(default_factory=pd.DataFrame)  # level, zone_code, ecosystem, area_km2
     geometry: gpd.GeoDataFrame | None = field(default=None, repr=False)  # lowest-level polygons with all codes
     density: Callable[[Path], None] | None = field(default=None, repr=False)  # writes value-density rasters
+    uncertainty: pd.DataFrame | None = None  # level, zone_code, indicator (or "gep"), value_yuan, p05, p50, p95 …
 
     def totals(self, level: str = "city") -> pd.DataFrame:
         """GEP and its categories per zone of a level, in yuan."""
@@ -79,6 +80,8 @@ class Accounts:
             self.table.to_csv(folder / "accounts.csv", index=False, encoding="utf-8")
         self.zones.to_csv(folder / "zones.csv", index=False, encoding="utf-8")
         self.ecosystems.to_csv(folder / "ecosystems.csv", index=False, encoding="utf-8")
+        if self.uncertainty is not None:
+            self.uncertainty.to_csv(folder / "uncertainty.csv", index=False, encoding="utf-8")
         if self.geometry is not None:
             self.geometry.to_file(folder / "zones.gpkg", layer="zones", driver="GPKG")
         if "xlsx" in formats:
@@ -128,7 +131,8 @@ def _cell(value: Any) -> Any:
 
 # what a folder of accounts written by gep holds (anything else in it is the user's, and is never deleted)
 ACCOUNT_FILES = frozenset({"accounts.parquet", "accounts.csv", "accounts.xlsx", "zones.csv", "zones.gpkg",
-                           "ecosystems.csv", "metadata.json", "report"})
+                           "ecosystems.csv", "metadata.json", "report",
+                           "uncertainty.csv"})
 
 
 def is_accounts_folder(folder: Path) -> bool:
@@ -199,4 +203,6 @@ def read_accounts(folder: Path) -> Accounts:
     ecosystems = pd.read_csv(folder / "ecosystems.csv", dtype={"zone_code": str}) \
         if (folder / "ecosystems.csv").exists() else pd.DataFrame()
     geometry = gpd.read_file(folder / "zones.gpkg", layer="zones") if (folder / "zones.gpkg").exists() else None
-    return Accounts(table, metadata, zones, ecosystems, geometry)
+    spread = pd.read_csv(folder / "uncertainty.csv", dtype={"zone_code": str}) \
+        if (folder / "uncertainty.csv").exists() else None
+    return Accounts(table, metadata, zones, ecosystems, geometry, uncertainty=spread)

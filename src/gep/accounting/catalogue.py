@@ -90,10 +90,12 @@ _register("m3", {"m³": 1, "万m3": 1e4, "万m³": 1e4, "10k m3": 1e4, "10 thous
                  "亿m3": 1e8, "亿m³": 1e8, "100 million m3": 1e8})
 _register("kWh", {"kw·h": 1, "kw*h": 1, "万kwh": 1e4, "10k kwh": 1e4, "亿kwh": 1e8,
                   "100 million kwh": 1e8})
-_register("t", {"吨": 1, "kg": 1e-3, "万t": 1e4, "万吨": 1e4, "10k t": 1e4, "10 thousand t": 1e4})
+_register("t", {"吨": 1, "kg": 1e-3, "万t": 1e4, "万吨": 1e4, "10k t": 1e4, "10 thousand t": 1e4, "亿t": 1e8,
+                 "亿吨": 1e8, "100 million t": 1e8})
 _register("person-time", {"人次": 1, "万人次": 1e4, "10k person-times": 1e4, "person-times": 1})
 _register("person", {"persons": 1, "人": 1, "万人": 1e4, "10 thousand persons": 1e4})
-_register("m2", {"m²": 1, "ha": 1e4, "hm2": 1e4, "公顷": 1e4, "km2": 1e6, "km²": 1e6, "亩": 1e4 / 15})
+_register("m2", {"m²": 1, "ha": 1e4, "hm2": 1e4, "公顷": 1e4, "万ha": 1e8, "万公顷": 1e8, "km2": 1e6, "km²": 1e6,
+                 "亩": 1e4 / 15})
 _register("yuan/m2", {"元/m2": 1, "元/m²": 1, "yuan/m²": 1})
 _register("yuan/t", {"元/t": 1, "元/吨": 1, "yuan/kg": 1e3, "元/kg": 1e3})
 _register("yuan/m3", {"元/m3": 1, "元/m³": 1})
@@ -159,7 +161,8 @@ LAYERS: dict[str, LayerSpec] = {
         LayerSpec("rainfall_erosivity", "continuous", "MJ·mm/(ha·h·a)", "降雨侵蚀力 R",
                   "annual rainfall erosivity (RUSLE R); or give daily_precipitation", True, (0, 100000)),
         LayerSpec("daily_precipitation", "continuous", "mm", "日降水量",
-                  "daily precipitation, one band per day of the year (R from the half-month model)", True, (0, 2000)),
+                  "daily precipitation, one band per day of the year (R from the daily-rainfall model of the 双评价 "
+                  "script)", True, (0, 2000)),
         LayerSpec("soil_erodibility", "continuous", "t·ha·h/(ha·MJ·mm)", "土壤可蚀性 K",
                   "RUSLE K; or give sand, silt, clay and organic_matter", False, (0, 1)),
         LayerSpec("sand", "continuous", "%", "砂粒含量", "sand content (coarse + fine), mass %", False, (0, 100)),
@@ -234,10 +237,27 @@ _item_specs += [
     ItemSpec(r"landscape_value\.house_price", "yuan/m2", "房价", "average residential price", True),
     ItemSpec(r"gdp", "yuan", "地区生产总值", "gross domestic product (for GEP/GDP)"),
     ItemSpec(r"population", "person", "常住人口", "resident population (for GEP per capita)"),
+    ItemSpec(r"value_item\.([\w-]+)", "*", "自定义价值项", "a value item the method profile declares "
+             "([value_items]): a quantity in its unit, or yuan for a value given directly"),
+    ItemSpec(r"quantity\.([\w-]+\.[\w-]+)", "*", "给定功能量",
+             "a known quantity of indicator.sub_indicator that replaces the computed one in this zone"),
     ItemSpec(r"forest_stock", "m3", "森林蓄积量", "standing forest stock (for the tenure audit of natural assets)"),
 ]
 STATISTICS_ITEMS: tuple[ItemSpec, ...] = tuple(_item_specs)
 QUANTITY_UNITS = ("t", "m3", "kWh", "m2", "person-time", "person")
+VALUE_UNITS = (*QUANTITY_UNITS, "yuan")  # what a value item or a given quantity may be in
+
+# Carbon: gep counts carbon sequestration in tonnes of CO₂ and prices it per tonne of CO₂. A tonne of carbon (C)
+# is 44/12 tonnes of CO₂ (molar masses 44.01 and 12.01, rounded as the literature does), so tC quantities are
+# multiplied by 44/12 and prices per tC by 12/44.
+CO2_PER_C = 44.0 / 12.0
+CARBON_QUANTITY_UNITS = {"tc": CO2_PER_C, "t c": CO2_PER_C, "吨碳": CO2_PER_C, "万tc": 1e4 * CO2_PER_C,
+                         "万吨碳": 1e4 * CO2_PER_C, "tco2": 1.0, "t co2": 1.0, "吨二氧化碳": 1.0,
+                         "万tco2": 1e4, "万吨二氧化碳": 1e4}
+CARBON_PRICE_UNITS = {"yuan/tc": 1 / CO2_PER_C, "yuan/t c": 1 / CO2_PER_C, "元/吨碳": 1 / CO2_PER_C,
+                      "yuan/tco2": 1.0, "yuan/t co2": 1.0, "元/吨二氧化碳": 1.0}
+CARBON_OUTPUTS = ("carbon_sequestration.co2",)  # sub-indicators counted in t CO₂
+CARBON_PRICES = ("carbon_sequestration.price",)  # parameters in yuan per t CO₂
 
 
 def item_spec(item: str) -> ItemSpec | None:

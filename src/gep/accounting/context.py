@@ -25,10 +25,16 @@ class PixelContext:
     spec: IndicatorSpec | None = None
     _cache: dict[str, da.Array] = field(default_factory=dict)
     _eco: tuple[da.Array, list[str]] | None = None
+    accessed: dict[str, set[str]] = field(default_factory=dict)  # indicator id -> parameters its pixels read
 
     def for_indicator(self, spec: IndicatorSpec) -> PixelContext:
-        ctx = PixelContext(self.region, self.year, self.profile, spec, self._cache, self._eco)
-        return ctx
+        self.ecosystem()  # shared by every indicator (and every uncertainty scenario) of this context
+        return PixelContext(self.region, self.year, self.profile, spec, self._cache, self._eco, self.accessed)
+
+    def with_profile(self, profile: MethodProfile) -> PixelContext:
+        """The same lazily read layers under other parameter values (an uncertainty scenario)."""
+        self.ecosystem()
+        return PixelContext(self.region, self.year, profile, None, self._cache, self._eco, {})
 
     @property
     def pixel_area_m2(self) -> float:
@@ -49,7 +55,9 @@ class PixelContext:
 
     def param(self, name: str) -> Parameter:
         assert self.spec is not None
-        return self.profile.param(self.spec.param_id(name))
+        pid = self.spec.param_id(name)
+        self.accessed.setdefault(self.spec.id, set()).add(pid)
+        return self.profile.param(pid)
 
     def by_ecosystem(self, table: dict[str, float], default: float = 0.0) -> ClassValues:
         """A table keyed by ecosystem id or group (ids win) as per-class values; `default` elsewhere and off-map."""
@@ -142,9 +150,15 @@ class ZoneContext:
             label = "area of " + "+".join(proxy_groups)
         else:
             label = "+".join(proxy_groups)
-        values, levels = stats.allocate(item, self.zones, proxy)
+        equal: list[str] = []
+        values, levels = stats.allocate(item, self.zones, proxy, equal)
         source = levels if levels else "none"
-        return values, source, (f"{label}" if source != self.zones.lowest else "")
+        if source == self.zones.lowest:
+            return values, source, ""
+        if equal:  # the proxy named would be wrong for these zones: say what was done instead
+            shown = ", ".join(equal[:10]) + (" …" if len(equal) > 10 else "")
+            label = f"{label}; split equally in {shown} (no such land below)"
+        return values, source, label
 
     def has_statistic(self, item: str) -> bool:
         return self.region.statistics.for_year(self.year).has(item)

@@ -21,6 +21,8 @@ from rasterio.enums import Resampling
 from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
+from gep.errors import N_, InputError
+
 
 @dataclass(frozen=True)
 class Grid:
@@ -99,6 +101,8 @@ class LayerSource:
     path: Path
     band: int
     categorical: bool
+    valid_range: tuple[float, float] | None = None  # values outside it (or not finite) stop the run
+    label: str = ""  # how the user knows the layer: "precipitation (rasters/precipitation_2019.tif)"
 
 
 def _read_window(source: LayerSource, grid: Grid, window: Window) -> tuple[np.ndarray, Any]:
@@ -122,7 +126,21 @@ def _continuous_block(source: LayerSource, grid: Grid, block_info: dict | None =
     out = data.astype(np.float64)
     if nodata is not None and not (isinstance(nodata, float) and math.isnan(nodata)):
         out[data == nodata] = np.nan
+    if source.valid_range is not None:
+        lo, hi = source.valid_range
+        bad = np.isinf(out) | (out < lo) | (out > hi)  # NaN is nodata, declared or not
+        if bad.any():
+            raise PixelValueError(N_("layer {layer}: {count} pixels are not finite or outside {low}–{high} in "
+                                     "rows {row0}–{row1}, columns {col0}–{col1} of the grid (e.g. {example}); "
+                                     "fix them or declare them nodata"),
+                                  layer=source.label or source.path.name, count=int(bad.sum()), low=f"{lo:g}",
+                                  high=f"{hi:g}", row0=r0, row1=r1 - 1, col0=c0, col1=c1 - 1,
+                                  example=f"{float(out[bad][0]):g}")
     return out
+
+
+class PixelValueError(InputError):
+    """A raster value the layer cannot take, met during the pass over the chunks (the run stops there)."""
 
 
 def _categorical_block(source: LayerSource, grid: Grid, lut: np.ndarray, missing: int,

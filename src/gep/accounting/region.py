@@ -24,12 +24,29 @@ from rasterio.errors import RasterioIOError
 from rasterio.warp import transform_bounds
 from rasterio.windows import Window, from_bounds
 
-from gep.accounting.catalogue import ECOSYSTEMS, LAYER_UNIT_SPELLINGS, LAYERS, ROW, item_spec, layer_unit_ok
+from gep.accounting.catalogue import (
+    CARBON_PRICE_UNITS,
+    CARBON_PRICES,
+    ECOSYSTEMS,
+    LAYER_UNIT_SPELLINGS,
+    LAYERS,
+    ROW,
+    item_spec,
+    layer_unit_ok,
+)
 from gep.accounting.grid import Grid, LayerSource, categorical_layer, continuous_layer, is_equal_area
-from gep.accounting.methods import MethodProfile, Parameter, load_profile, parse_parameter
-from gep.accounting.statistics import Statistics
-from gep.accounting.zones import Zones, validate_zones
-from gep.errors import N_, MethodError, Problem, RegionError
+from gep.accounting.methods import (
+    MethodProfile,
+    Parameter,
+    ProfileError,
+    load_profile,
+    parameter_problems,
+    parse_parameter,
+    suggest,
+)
+from gep.accounting.statistics import Statistics, allocate
+from gep.accounting.zones import Zones, overlap_problems, validate_zones
+from gep.errors import N_, InputError, MethodError, Problem, RegionError, Word
 
 NO_FILE_KEY = N_("the key file is missing (the path of the file, relative to the package)")
 
@@ -74,7 +91,9 @@ class Region:
     def layer(self, name: str, year: int) -> da.Array:
         """A continuous layer on the grid (float64, NaN = nodata), lazily."""
         entry = self.layers[name]
-        return continuous_layer(LayerSource(entry.path(self.root, year), entry.band, False), self.grid)
+        path = entry.path(self.root, year)
+        label = f"{name} ({path.relative_to(self.root)})"
+        return continuous_layer(LayerSource(path, entry.band, False, LAYERS[name].valid_range, label), self.grid)
 
     def dataset(self, year: int) -> xr.Dataset:
         """Every single-band layer of a year on the grid, lazily, as an xarray Dataset (x/y pixel centres).
@@ -99,7 +118,9 @@ class Region:
         path = self.layers[name].path(self.root, year)
         with rasterio.open(path) as src:
             count = src.count
-        return [continuous_layer(LayerSource(path, b, False), self.grid) for b in range(1, count + 1)]
+        rel = path.relative_to(self.root)
+        return [continuous_layer(LayerSource(path, b, False, LAYERS[name].valid_range, f"{name} ({rel}, band {b})"),
+                                 self.grid) for b in range(1, count + 1)]
 
     def ecosystem_index(self, year: int) -> tuple[da.Array, list[str]]:
         """Per-pixel index into the returned list of ecosystem ids; len(list) means 'no class'."""
@@ -115,15 +136,27 @@ class Region:
     def profile(self, method: str | None = None) -> MethodProfile:
         """The method profile with this region's overrides applied."""
         profile = load_profile(method or self.method)
-        for pid, p in self.overrides.items():
-            if pid not in profile.parameters:
-                raise MethodError(N_("region.toml: [parameters.{parameter}] overrides a parameter that method "
-                                     "{method} does not have"), parameter=repr(pid), method=profile.id)
-            if p.unit != profile.parameters[pid].unit:
-                raise MethodError(N_("region.toml: [parameters.{parameter}] unit {unit} differs from the method's "
-                                     "{expected}"), parameter=repr(pid), unit=repr(p.unit),
-                                  expected=repr(profile.parameters[pid].unit))
+        problems = override_problems(profile, self.overrides)
+        if problems:
+            raise ProfileError("region.toml", problems)
         return profile.with_overrides(self.overrides)
+
+
+def override_problems(profile: MethodProfile, overrides: dict[str, Parameter]) -> list[Problem]:
+    """What is wrong with a region's parameter overrides against a profile: unknown parameters (with a
+    suggestion) and units other than the profile's."""
+    problems = []
+    for pid, p in overrides.items():
+        where = "region.toml [parameters.{parameter}]"
+        if pid not in profile.parameters:
+            problems.append(Problem(where, N_("method {method} has no such parameter{suggestion}"), parameter=pid,
+                                    method=profile.id, suggestion=suggest(pid, profile.parameters)))
+        elif p.unit != profile.parameters[pid].unit:
+            hint = N_(" (a price per tonne of carbon, yuan/tC, is converted to yuan per tonne of CO₂ × 12/44)") \
+                if pid in CARBON_PRICES else ""
+            problems.append(Problem(where, N_("unit {unit} differs from the method's {expected}{hint}"), parameter=pid,
+                                    unit=repr(p.unit), expected=repr(profile.parameters[pid].unit), hint=Word(hint)))
+    return problems
 
 
 def _load_manifest(root: Path) -> dict[str, Any]:
@@ -174,6 +207,7 @@ def _load_zones(root: Path, spec: dict[str, Any], crs: CRS | None, problems: lis
     if frame.crs is None:
         problems.append(Problem(str(file), N_("has no CRS; set one (e.g. EPSG:4326 or the region's CRS)")))
         return None
+    frame = frame.rename(columns=_dbf_names(frame.columns))
     for col in frame.columns:
         if col.endswith("_code"):
             frame[col] = frame[col].astype(str).str.strip().replace({"nan": "", "None": ""})
@@ -181,11 +215,21 @@ def _load_zones(root: Path, spec: dict[str, Any], crs: CRS | None, problems: lis
     problems += found
     if found or crs is None:
         return None
-    return Zones(frame.to_crs(crs), levels)
+    projected = frame.to_crs(crs)
+    found = overlap_problems(projected, str(file), f"{levels[-1]}_code")
+    problems += found
+    return None if found else Zones(projected, levels)
+
+
+def _dbf_names(columns: Any) -> dict[str, str]:
+    """A Shapefile's DBF cuts column names to 10 characters (township_code -> township_c): map them back."""
+    wanted = [f"{lv}_{kind}" for lv in ("city", "county", "township", "village") for kind in ("code", "name")]
+    present = set(columns)
+    return {w[:10]: w for w in wanted if w not in present and w[:10] in present}
 
 
 def _check_raster(root: Path, entry: LayerEntry, year: int, grid: Grid, zone_bounds: tuple[float, ...],
-                  problems: list[Problem], notes: list[str]) -> None:
+                  problems: list[Problem], notes: list[str], values: bool = True) -> None:
     path = entry.path(root, year)
     rel = str(path.relative_to(root))
     if not path.exists():
@@ -218,10 +262,43 @@ def _check_raster(root: Path, entry: LayerEntry, year: int, grid: Grid, zone_bou
                                     raster=f"({left:.0f}, {bottom:.0f}, {right:.0f}, {top:.0f})",
                                     zones=f"({zx0:.0f}, {zy0:.0f}, {zx1:.0f}, {zy1:.0f})"))
             return
-        sample = _sample_inside(src, entry.band, grid.crs, zone_bounds)
+        try:
+            sample = _sample_inside(src, entry.band, grid.crs, zone_bounds)
+        except RasterioIOError as exc:  # a truncated or corrupt file opens but fails on read
+            problems.append(Problem(BAND, N_("layer {layer}: cannot read the pixels ({detail}); the file may be "
+                                             "truncated or corrupt"), file=rel, band=entry.band, layer=entry.name,
+                                    detail=str(exc).replace(str(path), rel)))
+            return
         if sample is None:
             problems.append(Problem(BAND, N_("layer {layer} holds only nodata over the zones"), file=rel,
                                     band=entry.band, layer=entry.name))
+            return
+        if values:
+            problems += sample_problems(entry.name, sample, rel, entry.band)
+
+
+def sample_problems(layer: str, sample: np.ndarray, file: str, band: int) -> list[Problem]:
+    """What a thin sample of a layer's pixels already shows: values that are not finite or outside the layer's
+    physical range, and percent given for a fraction (or the reverse). The pass over the chunks checks every
+    pixel again; this names most mistakes before any computing starts."""
+    spec = LAYERS[layer]
+    if spec.kind != "continuous" or spec.valid_range is None:
+        return []
+    v = sample.astype(np.float64)
+    lo, hi = spec.valid_range
+    bad = ~np.isfinite(v) | (v < lo) | (v > hi)
+    if not bad.any():
+        return []
+    at = {"file": file, "band": band, "layer": layer}
+    finite = v[np.isfinite(v)]
+    vmin, vmax = (f"{finite.min():g}", f"{finite.max():g}") if finite.size else ("–", "–")
+    if spec.unit == "fraction" and finite.size and finite.min() >= 0 and finite.max() <= 100:
+        return [Problem(BAND, N_("layer {layer} looks like percent (values up to {max}); give a fraction from 0 to 1 "
+                                 "(divide by 100)"), **at, max=vmax)]
+    return [Problem(BAND, N_("layer {layer}: {count} of {total} sampled pixels are not finite or outside its range "
+                             "{low}–{high} {unit} (sample min {min}, max {max}); check the unit and the nodata "
+                             "value"), **at, count=int(bad.sum()), total=int(v.size), low=f"{lo:g}", high=f"{hi:g}",
+                    unit=spec.unit, min=vmin, max=vmax)]
 
 
 def _sample_inside(src: rasterio.io.DatasetReader, band: int, grid_crs: CRS,
@@ -357,38 +434,173 @@ def _ancestors(zones: Zones) -> dict[str, list[str]]:
 def _parse_overrides(spec: dict[str, Any], problems: list[Problem]) -> dict[str, Parameter]:
     out = {}
     for pid, raw in spec.items():
-        try:
-            p = parse_parameter(pid, raw, "region.toml [parameters]")
-        except MethodError as exc:
-            problems.append(Problem("region.toml [parameters]", exc.template, **exc.params))
+        if isinstance(raw, dict) and pid in CARBON_PRICES and str(raw.get("unit", "")).lower() in CARBON_PRICE_UNITS:
+            factor = CARBON_PRICE_UNITS[str(raw["unit"]).lower()]
+            value = raw.get("value")
+            if isinstance(value, int | float):
+                note = f"given as {value:g} {raw['unit']}; × 12/44 = per tonne of CO₂" if factor != 1 else ""
+                raw = {**raw, "value": value * factor, "unit": "yuan/t",
+                       "note": "; ".join(x for x in (str(raw.get("note", "")), note) if x)}
+        found = parameter_problems(pid, raw, "region.toml")
+        if found:
+            problems += found
             continue
+        p = parse_parameter(pid, raw, "region.toml")
         if p.unit.startswith("yuan") and isinstance(p.value, float) and p.value < 0:
             problems.append(Problem("region.toml [parameters.{parameter}]", N_("negative price {value}; expected >= 0"),
-                                    parameter=repr(pid), value=p.value))
+                                    parameter=pid, value=p.value))
         out[pid] = Parameter(**{**p.__dict__, "overridden_by": "region.toml"})
     return out
+
+
+MANIFEST_KEYS: dict[str, tuple[str, ...]] = {  # every key region.toml may hold, per table (docs/region-package.md)
+    "": ("region", "zones", "ecosystem_classes", "layers", "statistics", "parameters"),
+    "region": ("id", "name", "name_en", "crs", "resolution", "years", "method", "chunk_size", "source", "synthetic",
+               "note"),
+    "zones": ("file", "layer", "source", "synthetic", "note"),
+    "ecosystem_classes": ("file", "source", "synthetic", "note"),
+    "layers.*": ("file", "band", "unit", "source", "synthetic", "note"),
+    "statistics": ("files", "source", "synthetic", "note"),
+}
+
+
+def _unknown_manifest_keys(data: dict[str, Any]) -> list[Problem]:
+    """Keys region.toml does not know (a typo would otherwise pass silently), each with a suggestion."""
+    problems = []
+
+    def check(table: Any, known: tuple[str, ...], where: str) -> None:
+        if not isinstance(table, dict):
+            problems.append(Problem(where, N_("expected a table, got {value}"), value=repr(table)))
+            return
+        for key in table:
+            if key not in known:
+                problems.append(Problem(where, N_("unknown key {key}{suggestion}; known keys: {known}"),
+                                        key=repr(key), suggestion=suggest(key, known), known=", ".join(known)))
+
+    check(data, MANIFEST_KEYS[""], "region.toml")
+    for name in ("region", "zones", "ecosystem_classes", "statistics"):
+        if name in data:
+            check(data[name], MANIFEST_KEYS[name], f"region.toml [{name}]")
+    for layer, table in data.get("layers", {}).items():
+        check(table, MANIFEST_KEYS["layers.*"], f"region.toml [layers.{layer}]")
+    return problems
+
+
+def _years(head: dict[str, Any], problems: list[Problem]) -> tuple[int, ...]:
+    raw = head.get("years")
+    where = "region.toml [region] years"
+    if raw is None:
+        problems.append(Problem("region.toml [region]", N_("years is missing: list the years that have data")))
+        return ()
+    if not isinstance(raw, list) or not raw or not all(isinstance(y, int) and not isinstance(y, bool) for y in raw):
+        problems.append(Problem(where, N_("must be a list of years, e.g. {example}; got {value}"),
+                                example="years = [2019, 2020]", value=repr(raw)))
+        return ()
+    bad = [y for y in raw if not 1900 <= y <= 2100]
+    if bad:
+        problems.append(Problem(where, N_("{value} is not a plausible year (1900–2100)"), value=repr(bad[0])))
+        return ()
+    return tuple(raw)
+
+
+def _chunk_size(head: dict[str, Any], problems: list[Problem]) -> int:
+    raw = head.get("chunk_size", 1024)
+    if not isinstance(raw, int) or isinstance(raw, bool) or not 1 <= raw <= 65536:
+        problems.append(Problem("region.toml [region] chunk_size", N_("must be a whole number of pixels from 1 to "
+                                                                       "65536, got {value}"), value=repr(raw)))
+        return 1024
+    return raw
+
+
+def _check_method(head: dict[str, Any], overrides: dict[str, Parameter], stats: Statistics | None,
+                  zones: Zones | None, problems: list[Problem]) -> None:
+    """The method profile loads, the overrides fit it, every parameter its indicators need is there, and the
+    statistics' given quantities and value items belong to it: all named at once."""
+    from gep.accounting.run import check_profile  # run imports this module
+
+    method = str(head.get("method", "national-2022"))
+    try:
+        profile = load_profile(method)
+    except ProfileError as exc:
+        problems += exc.problems
+        return
+    except MethodError as exc:
+        problems.append(Problem("region.toml [region] method", exc.template, **exc.params))
+        return
+    found = override_problems(profile, overrides)
+    problems += found
+    if found:
+        return
+    profile = profile.with_overrides(overrides)
+    try:
+        classes = check_profile(profile)
+    except ProfileError as exc:
+        problems += exc.problems
+        return
+    if stats is None or zones is None or stats.frame.empty:
+        return
+    outputs = {f"{cls.SPEC.id}.{o.id}": o.unit for cls in classes for o in cls.SPEC.outputs}
+    for r in stats.frame.drop_duplicates("item").itertuples():
+        at = {"file": str(r.file), "row": int(r.row)}
+        if r.item.startswith("quantity."):
+            key = r.item.removeprefix("quantity.")
+            if key not in outputs:
+                problems.append(Problem(ROW, N_("{item}: method {method} has no sub-indicator {key}{suggestion}"),
+                                        **at, item=r.item, method=profile.id, key=repr(key),
+                                        suggestion=suggest(key, outputs)))
+            elif outputs[key] != r.unit:
+                problems.append(Problem(ROW, N_("{item} is in {unit}; the sub-indicator is counted in {expected}"),
+                                        **at, item=r.item, unit=repr(r.unit), expected=repr(outputs[key])))
+        elif r.item.startswith("value_item."):
+            iid = r.item.removeprefix("value_item.")
+            item = profile.value_items.get(iid)
+            if item is None:
+                problems.append(Problem(ROW, N_("{item}: method {method} declares no value item {id}{suggestion} "
+                                                "(add [value_items.{id}] to a profile)"), **at, item=r.item,
+                                        method=profile.id, id=iid, suggestion=suggest(iid, profile.value_items)))
+            elif item.unit != r.unit:
+                problems.append(Problem(ROW, N_("{item} is in {unit}; the value item is counted in {expected}"),
+                                        **at, item=r.item, unit=repr(r.unit), expected=repr(item.unit)))
+
+
+def consistency_problems(stats: Statistics, zones: Zones) -> list[Problem]:
+    """Figures given below a zone that exceed its own figure (or leave it no zone to take the rest), each named by
+    the file and row of the zone's figure."""
+    problems = []
+    frame = stats.frame
+    for (_year, item), figures in frame.groupby(["year", "item"]):
+        spec = item_spec(str(item))
+        if spec is None or spec.is_price or figures["level"].nunique() < 2:
+            continue
+        try:
+            allocate(dict(zip(figures["zone_code"], figures["value"], strict=True)), zones,
+                     pd.Series(dtype=np.float64), str(item))
+        except InputError as exc:
+            row = figures[figures["zone_code"] == exc.params.get("code")].iloc[0]
+            problems.append(Problem(ROW, exc.template, file=str(row["file"]), row=int(row["row"]), **exc.params))
+    return problems
 
 
 def load_region(path: str | Path) -> Region:
     """Load and validate a region package; raises RegionError listing every problem found."""
     root = Path(path).resolve()
     data = _load_manifest(root)
-    problems: list[Problem] = []
+    problems: list[Problem] = _unknown_manifest_keys(data)
     notes: list[str] = []
-    head = data.get("region", {})
+    head = data.get("region", {}) if isinstance(data.get("region", {}), dict) else {}
     crs, resolution = _region_grid_crs(head, problems)
-    years = tuple(int(y) for y in head.get("years", []))
-    if not years:
-        problems.append(Problem("region.toml [region]", N_("years is missing: list the years that have data")))
+    years = _years(head, problems)
+    chunk_size = _chunk_size(head, problems)
     zones = _load_zones(root, data.get("zones", {}), crs, problems)
     classes = _load_classes(root, data.get("ecosystem_classes", {}), problems)
     entries = _layer_entries(data.get("layers", {}), problems)
     overrides = _parse_overrides(data.get("parameters", {}), problems)
-    if zones is None or crs is None:
+    if zones is None or crs is None or not resolution or not years:
+        _check_method(head, overrides, None, None, problems)
         raise RegionError(str(root), problems)
     minx, miny, maxx, maxy = (float(v) for v in zones.frame.total_bounds)
     bounds = (minx, miny, maxx, maxy)
-    grid = Grid.covering(bounds, crs, resolution, int(head.get("chunk_size", 1024)))
+    grid = Grid.covering(bounds, crs, resolution, chunk_size)
     for entry in entries.values():
         for year in (years if LAYERS[entry.name].per_year or "{year}" in entry.file else years[:1]):
             _check_raster(root, entry, year, grid, bounds, problems, notes)
@@ -402,14 +614,14 @@ def load_region(path: str | Path) -> Region:
                                                  "{classes}; add them with their ecosystem type"),
                                         file=entries["ecosystem"].file, band=entries["ecosystem"].band,
                                         codes=str(unknown), classes=str(data["ecosystem_classes"]["file"])))
-    stat_files = [root / f for f in data.get("statistics", {}).get("files", [])]
+    stat_spec = data.get("statistics", {})
+    stat_files = [root / f for f in stat_spec.get("files", [])] if isinstance(stat_spec.get("files", []), list) \
+        else []
     stats, found = Statistics.load(stat_files, zones, root)
     problems += found
     _check_prices(stats, zones, problems)
-    try:
-        load_profile(str(head.get("method", "national-2022")))
-    except MethodError as exc:
-        problems.append(Problem("region.toml [region] method", exc.template, **exc.params))
+    problems += consistency_problems(stats, zones)
+    _check_method(head, overrides, stats, zones, problems)
     if problems:
         raise RegionError(str(root), problems)
     provenance = {"zones": {k: v for k, v in data["zones"].items() if k in ("source", "synthetic", "note")}}
@@ -499,7 +711,8 @@ def check_year_raster(frame: PackageFrame, layer: str, path: Path, name: str) ->
     entry = LayerEntry(layer, path.name, 1, spec.unit, "", False)
     notes: list[str] = []
     found: list[Problem] = []
-    _check_raster(path.parent, entry, 0, grid, tuple(float(v) for v in frame.zones.frame.total_bounds), found, notes)
+    _check_raster(path.parent, entry, 0, grid, tuple(float(v) for v in frame.zones.frame.total_bounds), found, notes,
+                  values=False)  # every pixel is checked below, window by window
     problems += [Problem(p.where, p.message, **{**p.params, "file": name}) for p in found]
     if problems:
         return problems

@@ -24,11 +24,14 @@ from gep.accounting.accounts import COLUMNS, Accounts
 from gep.accounting.context import ClassValues, PixelContext, ZoneContext
 from gep.accounting.indicators import REGISTRY, VARIANTS, indicator_class
 from gep.accounting.indicators.base import Indicator, Skip, SubQuantity
-from gep.accounting.methods import MethodProfile
+from gep.accounting.indicators.value_item import value_item_class
+from gep.accounting.methods import MethodProfile, Parameter, ProfileError, suggest
 from gep.accounting.region import Region
+from gep.accounting.statistics import allocate
+from gep.accounting.uncertainty import Scenario, UncertaintySpec, describe, ranged_parameters, scenarios, summarise
 from gep.accounting.valuation import valuate
 from gep.accounting.zones import zonal_sums
-from gep.errors import N_, InputError, MethodError
+from gep.errors import N_, InputError, Problem, Word
 
 if TYPE_CHECKING:
     from gep.accounting.indicators.base import Layer
@@ -67,31 +70,59 @@ class _DaskProgress(Callback):
 
 
 def check_profile(profile: MethodProfile) -> list[type[Indicator]]:
-    """The profile's indicator classes, after checking every parameter they need exists with its unit."""
+    """The profile's indicator classes (its value items last), after checking every parameter they need exists
+    with its unit and shape: every problem is named at once."""
     classes = []
+    problems: list[Problem] = []
+    where = profile.files[-1] if profile.files else profile.id
+
+    def problem(template: str, **params: Any) -> None:
+        problems.append(Problem("{source}", template, source=where, method=profile.id, **params))
+
     for ind_id in profile.indicators:
         if ind_id not in REGISTRY:
-            raise MethodError(N_("method {method} lists unknown indicator {indicator}; known: {known}"),
-                              method=profile.id, indicator=repr(ind_id), known=", ".join(REGISTRY))
+            problem(N_("method {method} lists unknown indicator {indicator}{suggestion}; known: {known}"),
+                    indicator=repr(ind_id), suggestion=suggest(ind_id, REGISTRY), known=", ".join(REGISTRY))
+            continue
         variant = profile.variants.get(ind_id)
         if variant and (ind_id, variant) not in VARIANTS:
             known = sorted(v for i, v in VARIANTS if i == ind_id)
-            raise MethodError(N_("method {method}: indicator {indicator} has no method variant {variant}; known: "
-                                 "{known}"), method=profile.id, indicator=repr(ind_id), variant=repr(variant),
-                              known=str(known))
-        cls = indicator_class(ind_id, variant)
+            problem(N_("method {method}: indicator {indicator} has no method variant {variant}; known: {known}"),
+                    indicator=repr(ind_id), variant=repr(variant), known=str(known))
+            continue
+        classes.append(indicator_class(ind_id, variant))
+    classes += [value_item_class(item) for item in profile.value_items.values()]
+    for cls in classes:
         for p in cls.SPEC.parameters:
-            param = profile.param(cls.SPEC.param_id(p.name))
+            pid = cls.SPEC.param_id(p.name)
+            param = profile.parameters.get(pid)
+            if param is None:
+                shape = N_("a table by ecosystem") if p.by_ecosystem else N_("a single value")
+                problem(N_("method {method} lacks parameter {parameter} ({name}, in {unit}, {shape}), which "
+                           "{indicator} needs"), parameter=pid, name=p.name_zh, unit=p.unit, shape=Word(shape),
+                        indicator=cls.SPEC.id)
+                continue
             if param.unit != p.unit:
-                raise MethodError(N_("method {method}: parameter {parameter} is in {unit}; {indicator} expects "
-                                     "{expected}"), method=profile.id, parameter=param.id, unit=repr(param.unit),
-                                  indicator=ind_id, expected=repr(p.unit))
+                problem(N_("method {method}: parameter {parameter} is in {unit}; {indicator} expects {expected}"),
+                        parameter=param.id, unit=repr(param.unit), indicator=cls.SPEC.id, expected=repr(p.unit))
             if p.by_ecosystem != isinstance(param.value, dict):
-                shape = N_("method {method}: parameter {parameter} must be a table by ecosystem") if p.by_ecosystem \
-                    else N_("method {method}: parameter {parameter} must be a single value")
-                raise MethodError(shape, method=profile.id, parameter=param.id)
-        classes.append(cls)
+                problem(N_("method {method}: parameter {parameter} must be a table by ecosystem") if p.by_ecosystem
+                        else N_("method {method}: parameter {parameter} must be a single value"), parameter=param.id)
+    if problems:
+        raise ProfileError(where, problems)
     return classes
+
+
+@dataclass
+class _Plan:
+    """What an uncertainty run adds: its parameters, scenarios, sample matrix and extra pixel layers."""
+
+    spec: UncertaintySpec
+    params: list[Parameter]
+    scenarios: list[Scenario]
+    matrix: np.ndarray
+    layers: dict[str, Layer]
+    redo: dict[str, list[str]]  # scenario -> indicators whose pixels it recomputes
 
 
 @dataclass
@@ -104,15 +135,17 @@ class _Run:
     skipped: list[dict[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    given: list[dict[str, Any]] = field(default_factory=list)
 
-    def pixel_layers(self, indicators: list[Indicator]) -> tuple[dict[str, Layer], list[Indicator]]:
-        ctx = PixelContext(self.region, self.year, self.profile)
+    def pixel_layers(self, indicators: list[Indicator], ctx: PixelContext | None = None,
+                     prefix: str = "") -> tuple[dict[str, Layer], list[Indicator]]:
+        ctx = ctx or PixelContext(self.region, self.year, self.profile)
         layers: dict[str, Layer] = {}
         active = []
         for ind in indicators:
             try:
                 for key, arr in ind.pixel_layers(ctx.for_indicator(ind.SPEC)).items():
-                    layers[f"{ind.SPEC.id}:{key}"] = arr
+                    layers[f"{prefix}{ind.SPEC.id}:{key}"] = arr
                 active.append(ind)
             except Skip as skip:
                 self.skipped.append({"indicator": ind.SPEC.id, "reason": skip.reason})
@@ -127,9 +160,9 @@ class _Run:
         rasters = {k: v for k, v in layers.items() if not isinstance(v, ClassValues)}
         sums, counts = zonal_sums(zone_index, rasters, len(zones.frame), eco_index, len(eco_ids) + 1,
                                   callbacks=[_DaskProgress(self.progress)])
-        for key, layer in layers.items():  # class-only layers: exact sums from the zone × class counts
-            if isinstance(layer, ClassValues):
-                sums[key] = counts @ layer.values
+        by_class = {key: counts @ layer.values for key, layer in layers.items() if isinstance(layer, ClassValues)}
+        if by_class:  # class-only layers: exact sums from the zone × class counts
+            sums = pd.concat([sums, pd.DataFrame(by_class, index=sums.index)], axis=1)
         self.timings["zonal_pass_s"] = time.perf_counter() - t0
         codes = zones.codes
         sums.index = codes
@@ -158,6 +191,134 @@ class _Run:
                 self.skipped.append({"indicator": ind.SPEC.id, "reason": "no sub-indicator had its inputs"})
             out += [(ind, s) for s in subs]
             self.notes += [f"{ind.SPEC.id}: {n}" for n in ind.notes]
+        return out
+
+    def plan_uncertainty(self, spec: UncertaintySpec, active: list[Indicator], ctx: PixelContext) -> _Plan:
+        """The scenarios, and the pixel layers each adds to the pass: only indicators whose pixels read a varied
+        parameter get layers of their own per scenario; the rest is recomputed from the zone sums."""
+        params = ranged_parameters(self.profile, [i.SPEC.id for i in active] +
+                                   [i for i in self.profile.value_items], spec)
+        todo, matrix = scenarios(params, spec)
+        layers: dict[str, Layer] = {}
+        pixel_reads = {ind: ps for ind, ps in ctx.accessed.items()}
+        redo: dict[str, list[str]] = {}
+        for scen in todo:
+            dependent = [ind for ind in active if pixel_reads.get(ind.SPEC.id, set()) & set(scen.values)]
+            if dependent:
+                sctx = ctx.with_profile(scen.profile(self.profile))
+                found, _ = self.pixel_layers([type(ind)() for ind in dependent], sctx, prefix=f"{scen.name}|")
+                layers.update(found)
+                redo[scen.name] = [ind.SPEC.id for ind in dependent]
+        self.notes.append(f"uncertainty: {len(params)} parameters with a range, {spec.samples} Monte Carlo samples "
+                          f"and {2 * len(params)} one-at-a-time ends; {len(layers)} extra pixel layers in the pass")
+        return _Plan(spec, params, todo, matrix, layers, redo)
+
+    def uncertainty(self, plan: _Plan, indicators: list[Indicator], active: list[Indicator], sums: pd.DataFrame,
+                    area: pd.DataFrame, lowest: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
+        """Every scenario's value per zone of every level and indicator, summarised into quantiles, a tornado
+        and sensitivity indices. A scenario recomputes only the indicators whose parameters it changes; the
+        others keep the accounts' values."""
+        zones = self.region.zones
+        codes = pd.Index(zones.codes)
+        nominal = lowest.pivot_table(index="zone_code", columns="indicator", values="value_yuan", aggfunc="sum",
+                                     sort=False).reindex(codes).fillna(0.0)
+        ind_ids = list(nominal.columns)
+        members = []  # per level: the zone codes and, per lowest zone, the position of its zone at that level
+        for level in zones.levels:
+            uniq, inverse = np.unique(zones.frame[f"{level}_code"].astype(str).to_numpy(), return_inverse=True)
+            members.append((level, uniq, inverse))
+        rows = pd.DataFrame([(lv, z, i) for lv, uniq, _ in members for z in uniq for i in [*ind_ids, "gep"]],
+                            columns=["level", "zone_code", "indicator"])
+
+        def by_level(matrix: np.ndarray) -> np.ndarray:
+            parts = []
+            for _, uniq, inverse in members:
+                agg = np.zeros((len(uniq), matrix.shape[1]))
+                np.add.at(agg, inverse, matrix)
+                parts.append(np.column_stack([agg, agg.sum(axis=1)]).ravel())
+            return np.concatenate(parts)
+
+        base = nominal.to_numpy(dtype=np.float64)
+        rows["value_yuan"] = by_level(base)
+        values = np.zeros((len(rows), len(plan.scenarios)))
+        by_id = {ind.SPEC.id: ind for ind in indicators}
+        active_ids = {ind.SPEC.id for ind in active}
+        for j, scen in enumerate(plan.scenarios):
+            affected = {pid.split(".", 1)[0] for pid in scen.values} & set(by_id)
+            prof = scen.profile(self.profile)
+            scen_sums = sums.copy()
+            for col in [c for c in sums.columns if c.startswith(f"{scen.name}|")]:
+                scen_sums[col.split("|", 1)[1]] = sums[col]
+            sub = _Run(self.region, self.year, prof, self.price_year, _Silent())
+            zctx = ZoneContext(self.region, self.year, prof, scen_sums, area)
+            fresh = [type(by_id[i])() for i in affected]
+            subs = sub.quantities([f for f in fresh if f.SPEC.id in active_ids], zctx)
+            subs = sub.given_quantities(fresh, subs, zctx, only=affected)
+            matrix = base.copy()
+            if subs:
+                got, _ = sub.lowest_rows(subs)
+                wide = got.pivot_table(index="zone_code", columns="indicator", values="value_yuan", aggfunc="sum",
+                                       sort=False).reindex(codes).fillna(0.0)
+                for ind_id in wide.columns:
+                    if ind_id in ind_ids:
+                        matrix[:, ind_ids.index(ind_id)] = wide[ind_id].to_numpy()
+            values[:, j] = by_level(matrix)
+        names = [s.name for s in plan.scenarios]
+        spread, extra = summarise(rows, values, names, plan.params, plan.matrix, plan.spec)
+        described = {**describe(plan.spec, plan.params), **extra, "scenarios": len(plan.scenarios)}
+        return spread, described
+
+    def given_quantities(self, indicators: list[Indicator], subs: list[tuple[Indicator, SubQuantity]],
+                         ctx: ZoneContext, only: set[str] | None = None) -> list[tuple[Indicator, SubQuantity]]:
+        """Replace computed quantities by those the statistics give (`quantity.<indicator>.<sub>` at any level):
+        a zone with a figure, and the zones below it, take the figure (spread below it in proportion to the
+        computed quantity, or to area where nothing was computed); other zones keep what was computed. An
+        indicator whose own inputs are absent is accounted from the given figures alone."""
+        stats = self.region.statistics.for_year(self.year)
+        items = stats.items("quantity.")
+        if not items:
+            return subs
+        zones = self.region.zones
+        by_id = {ind.SPEC.id: ind for ind in indicators}
+        out = list(subs)
+        for item in items:
+            ind_id, _, sub_id = item.removeprefix("quantity.").partition(".")
+            if only is not None and ind_id not in only:
+                continue
+            ind = by_id.get(ind_id)
+            if ind is None or sub_id not in {o.id for o in ind.SPEC.outputs}:
+                raise InputError(N_("statistics {item}: method {method} has no indicator {indicator} with "
+                                    "sub-indicator {sub}"), item=item, method=self.profile.id, indicator=ind_id,
+                                 sub=sub_id)
+            at = next((i for i, (d, q) in enumerate(out) if d.SPEC.id == ind_id and q.output.id == sub_id), None)
+            old = out[at][1] if at is not None else None
+            computed = old.quantity if old is not None else pd.Series(0.0, index=pd.Index(zones.codes))
+            proxy = computed if computed.sum() > 0 else ctx.ecosystem_area.sum(axis=1)
+            figures = stats.figures(item)
+            given = dict(zip(figures["zone_code"], figures["value"], strict=True))
+            levels = "+".join(sorted(set(figures["level"]), key=list(zones.levels).index))
+            allocated = allocate(given, zones, proxy, item)
+            covered = np.zeros(len(zones.frame), dtype=bool)
+            for level in zones.levels:
+                covered |= zones.frame[f"{level}_code"].isin(list(given)).to_numpy()
+            quantity = pd.Series(np.where(covered, allocated.to_numpy(), computed.reindex(allocated.index)
+                                          .fillna(0.0).to_numpy()), index=allocated.index)
+            self.given.append({"indicator": ind_id, "sub_indicator": sub_id, "levels": levels,
+                               "zones": sorted(given), "computed": float(computed[covered].sum()),
+                               "given": float(quantity[covered].sum())})
+            if old is not None:
+                replaced = SubQuantity(old.output, quantity, f"{old.source_level}; given at {levels}", old.proxy,
+                                       old.value_factor)
+                out[at] = (ind, replaced)  # type: ignore[index]
+                self.notes.append(f"{ind_id}.{sub_id}: the quantity given in the statistics ({levels}) replaces "
+                                  f"the computed one in {len(given)} zone(s)")
+            else:
+                out.append((ind, SubQuantity(ind.SPEC.output(sub_id), quantity, f"given at {levels}",
+                                             "computed quantity" if computed.sum() > 0 else "area")))
+                reasons = [s["reason"] for s in self.skipped if s["indicator"] == ind_id]
+                self.skipped = [s for s in self.skipped if s["indicator"] != ind_id]
+                self.notes.append(f"{ind_id}.{sub_id}: accounted from the quantity given in the statistics "
+                                  f"({levels}); not computed{': ' + '; '.join(reasons) if reasons else ''}")
         return out
 
     def lowest_rows(self, subs: list[tuple[Indicator, SubQuantity]]) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
@@ -209,8 +370,9 @@ def _levels_table(region: Region, lowest: pd.DataFrame, attrs: list[dict[str, An
 
 
 def account(region: Region, year: int, method: str | None = None, price_year: int | None = None,
-            progress: Progress | None = None) -> Accounts:
-    """Compute the GEP accounts of `region` for `year` at every level."""
+            progress: Progress | None = None, uncertainty: UncertaintySpec | None = None) -> Accounts:
+    """Compute the GEP accounts of `region` for `year` at every level (with `uncertainty`, also the range of
+    every indicator and of GEP at every zone, from the parameters' ranges, in the same pass)."""
     if year not in region.years:
         raise InputError(N_("region {region} has no data for {year}; its years are {years}"), region=region.id,
                          year=year, years=", ".join(map(str, region.years)))
@@ -221,10 +383,12 @@ def account(region: Region, year: int, method: str | None = None, price_year: in
     run = _Run(region, year, profile, price_year or year, progress, notes=list(region.notes))
     indicators = [cls() for cls in check_profile(profile)]
     progress.stage(N_("build the lazy graph"))
-    layers, active = run.pixel_layers(indicators)
-    sums, area, pixels = run.reduce(layers)
+    pctx = PixelContext(region, year, profile)
+    layers, active = run.pixel_layers(indicators, pctx)
+    plan = run.plan_uncertainty(uncertainty, active, pctx) if uncertainty is not None else None
+    sums, area, pixels = run.reduce({**layers, **(plan.layers if plan else {})})
     zctx = ZoneContext(region, year, profile, sums, area)
-    subs = run.quantities(active, zctx)
+    subs = run.given_quantities(indicators, run.quantities(active, zctx), zctx)
     if not subs:
         raise InputError(N_("no indicator of method {method} could be computed for {region} {year}: {reasons}"),
                          method=profile.id, region=region.id, year=year,
@@ -232,10 +396,19 @@ def account(region: Region, year: int, method: str | None = None, price_year: in
     lowest, attrs = run.lowest_rows(subs)
     progress.stage(N_("sum up the levels"))
     table, zone_info = _levels_table(region, lowest, attrs, pixels, year, profile.id, run.price_year)
+    spread = None
+    if plan is not None:
+        progress.stage(N_("uncertainty: the scenarios' quantities and values"))
+        t0 = time.perf_counter()
+        spread, described = run.uncertainty(plan, indicators, active, sums, area, lowest)
+        run.timings["uncertainty_s"] = time.perf_counter() - t0
     run.timings["total_s"] = time.perf_counter() - t_start
     metadata = _metadata(region, year, profile, run)
+    if plan is not None:
+        metadata["uncertainty"] = described
     density = _density_writer(region, year, profile, run, subs, layers)
-    return Accounts(table, metadata, zone_info, _ecosystem_table(region, area), _geometry(region), density)
+    return Accounts(table, metadata, zone_info, _ecosystem_table(region, area), _geometry(region), density,
+                    uncertainty=spread)
 
 
 def _ecosystem_table(region: Region, area: pd.DataFrame) -> pd.DataFrame:
@@ -251,10 +424,12 @@ def _geometry(region: Region) -> Any:
 
 
 def _metadata(region: Region, year: int, profile: MethodProfile, run: _Run) -> dict[str, Any]:
-    prefixes = tuple(f"{ind}." for ind in profile.indicators)
+    prefixes = tuple(f"{ind}." for ind in (*profile.indicators, *profile.value_items))
     params = [
         {"id": p.id, "value": p.value, "unit": p.unit, "year": p.year, "source": p.source, "verified": p.verified,
-         "note": p.note, "overridden_by": p.overridden_by}
+         "note": p.note, "overridden_by": p.overridden_by, "status": p.status,
+         "range": list(p.range) if p.range else None, "range_relative": p.relative_range,
+         "range_reason": p.range_reason}
         for p in profile.parameters.values() if p.id.startswith(prefixes)
     ]
     stats = region.statistics.for_year(year).frame
@@ -275,6 +450,9 @@ def _metadata(region: Region, year: int, profile: MethodProfile, run: _Run) -> d
         "statistics": stats[["zone_code", "year", "item", "value", "unit", "source", "synthetic"]]
         .to_dict(orient="records"),
         "skipped": run.skipped,
+        "given_quantities": run.given,
+        "value_items": {i.id: {"category": i.category, "name_zh": i.name_zh, "name_en": i.name_en, "unit": i.unit,
+                               "source": i.source, "note": i.note} for i in profile.value_items.values()},
         "notes": run.notes,
         "timings": run.timings,
     }

@@ -14,10 +14,13 @@ import numpy as np
 import pandas as pd
 
 from gep.accounting.catalogue import (
+    CARBON_OUTPUTS,
+    CARBON_QUANTITY_UNITS,
     OTHER_UNIT,
     QUANTITY_UNITS,
     ROW,
     UNKNOWN_UNIT,
+    VALUE_UNITS,
     UnitError,
     canonical_unit,
     convert_factor,
@@ -73,10 +76,13 @@ def _check_row(row: pd.Series, file: str, line: int,
         elif value < 0:
             problem(N_("column value: negative value {value} for {item}; expected >= 0"), value=value, item=item)
         if is_product and not spec.is_price:
+            if item in (f"quantity.{o}" for o in CARBON_OUTPUTS) and unit.lower() in CARBON_QUANTITY_UNITS:
+                return problems, value * CARBON_QUANTITY_UNITS[unit.lower()], "t"  # t C -> t CO₂ (× 44/12)
             canonical = canonical_unit(unit) or ""
-            if canonical not in QUANTITY_UNITS:
+            allowed = VALUE_UNITS if item.startswith(("value_item.", "quantity.")) else QUANTITY_UNITS
+            if canonical not in allowed:
                 problem(N_("column unit: {unit} is not a quantity unit for {item}; expected one of {units} or a "
-                           "multiple"), unit=repr(unit), item=item, units=", ".join(QUANTITY_UNITS))
+                           "multiple"), unit=repr(unit), item=item, units=", ".join(allowed))
                 return problems, None, ""
             return problems, value * convert_factor(unit, canonical), canonical
         if is_product and spec.is_price:
@@ -154,15 +160,18 @@ class Statistics:
     def figures(self, item: str) -> pd.DataFrame:
         return self.frame[self.frame["item"] == item]
 
-    def allocate(self, item: str, zones: Zones, proxy: pd.Series) -> tuple[pd.Series, str]:
-        """Spread an item's figures to the lowest level; returns (per-zone values, levels the figures came from)."""
+    def allocate(self, item: str, zones: Zones, proxy: pd.Series,
+                 equal: list[str] | None = None) -> tuple[pd.Series, str]:
+        """Spread an item's figures to the lowest level; returns (per-zone values, levels the figures came from).
+        The codes of zones whose figure was split equally (no proxy anywhere below) are appended to `equal`."""
         figures = self.figures(item)
         given = dict(zip(figures["zone_code"], figures["value"], strict=True))
         levels = sorted(set(figures["level"]), key=list(zones.levels).index)
-        return allocate(given, zones, proxy, item), "+".join(levels)
+        return allocate(given, zones, proxy, item, equal), "+".join(levels)
 
 
-def allocate(given: dict[str, float], zones: Zones, proxy: pd.Series, what: str) -> pd.Series:
+def allocate(given: dict[str, float], zones: Zones, proxy: pd.Series, what: str,
+             equal: list[str] | None = None) -> pd.Series:
     """Top-down allocation of figures at any levels to the lowest level, in proportion to `proxy`.
 
     Within a zone with a figure, the nearest figures given further down (a township's, or a village's where
@@ -176,10 +185,12 @@ def allocate(given: dict[str, float], zones: Zones, proxy: pd.Series, what: str)
     result = np.zeros(len(frame), dtype=np.float64)
     codes_by_level = [frame[f"{lv}_code"].to_numpy() for lv in zones.levels]
 
-    def spread(rows: np.ndarray, amount: float) -> None:
+    def spread(rows: np.ndarray, amount: float, code: str) -> None:
         w = weights[rows]
         if w.sum() <= 0:
             w = np.ones(len(rows))
+            if equal is not None and amount != 0 and len(rows) > 1:
+                equal.append(code)
         result[rows] += amount * w / w.sum()
 
     def visit(level_i: int, rows: np.ndarray, amount: float | None, code: str) -> None:
@@ -201,7 +212,7 @@ def allocate(given: dict[str, float], zones: Zones, proxy: pd.Series, what: str)
                                     "{code} ({amount:,.2f}) above them"),
                                  item=what, names=names, below=float(below), code=code, amount=float(amount))
             if free.any():
-                spread(rows[free], rest)
+                spread(rows[free], rest, code)
             elif rest > tol:
                 raise InputError(N_("statistics {item}: the figures of {names} ({below:,.2f}) fall short of the "
                                     "figure of {code} ({amount:,.2f}) and no zone below it is left to take the rest"),

@@ -23,7 +23,7 @@ from rasterio.features import rasterize
 
 from gep.accounting.catalogue import ROW
 from gep.accounting.grid import Grid
-from gep.errors import N_, Problem
+from gep.errors import N_, Problem, Word
 
 LEVELS = ("city", "county", "township", "village")
 LEVEL_NAMES = {"city": ("市", "City"), "county": ("县(市、区)", "County"),
@@ -110,6 +110,8 @@ class Zones:
 def validate_zones(frame: gpd.GeoDataFrame, where: str) -> tuple[tuple[str, ...], list[Problem]]:
     """Check the hierarchy columns: present, no duplicate codes, every parent known and consistent."""
     problems: list[Problem] = []
+    if len(frame) == 0:
+        return (), [Problem("{file}", N_("has no features: draw the lowest-level zones"), file=where)]
     levels = tuple(lv for lv in LEVELS if f"{lv}_code" in frame.columns)
     if not levels or levels[0] != "city" or levels != LEVELS[: len(levels)] or len(levels) < 2:
         problems.append(Problem("{file}", N_("needs the columns city_code, county_code (and township_code, "
@@ -139,10 +141,62 @@ def validate_zones(frame: gpd.GeoDataFrame, where: str) -> tuple[tuple[str, ...]
             for code in names[names > 1].index[:20]:
                 problems.append(Problem("{file}", N_("{level}_code {code} has different {level}_name values on "
                                                      "different rows"), file=where, level=lv, code=repr(code)))
-    if frame.geometry.isna().any() or frame.geometry.is_empty.any():
-        rows = np.flatnonzero((frame.geometry.isna() | frame.geometry.is_empty).to_numpy())[:10]
-        problems += [Problem(ROW, N_("geometry is empty"), file=where, row=int(r) + 1) for r in rows]
+    seen: dict[str, str] = {}
+    for lv in levels:  # a code names one zone: the same code at two levels makes statistics ambiguous
+        for code in frame[f"{lv}_code"].astype(str).unique():
+            if code in seen and seen[code] != lv and code:
+                problems.append(Problem("{file}", N_("code {code} is used at two levels ({level} and {other}); "
+                                                     "codes must be unique across levels"), file=where,
+                                        code=repr(code), level=Word(seen[code]), other=Word(lv)))
+            seen.setdefault(code, lv)
+    problems += geometry_problems(frame, where)
     return levels, problems
+
+
+def geometry_problems(frame: gpd.GeoDataFrame, where: str) -> list[Problem]:
+    """Each zone must be a valid, non-empty polygon or multipolygon (rows are features, 1-based)."""
+    problems = []
+    geoms = frame.geometry.to_numpy()
+    for i, g in enumerate(geoms):
+        at = {"file": where, "row": i + 1}
+        if g is None or g.is_empty:
+            problems.append(Problem(ROW, N_("geometry is empty"), **at))
+        elif g.geom_type not in ("Polygon", "MultiPolygon"):
+            problems.append(Problem(ROW, N_("geometry is a {kind}; zones must be polygons"), **at, kind=g.geom_type))
+        elif not shapely.is_valid(g):
+            problems.append(Problem(ROW, N_("geometry is not valid ({reason}); repair it (e.g. QGIS Fix geometries "
+                                            "or shapely.make_valid)"), **at, reason=shapely.is_valid_reason(g)))
+        if len(problems) >= 20:
+            break
+    return problems
+
+
+OVERLAP_TOLERANCE = 0.001  # share of the smaller zone two zones may overlap by (digitising slivers)
+
+
+def overlap_problems(frame: gpd.GeoDataFrame, where: str, code_column: str) -> list[Problem]:
+    """Zones that overlap by more than OVERLAP_TOLERANCE of the smaller one (in an equal-area CRS): a pixel
+    there would belong to whichever zone is drawn last."""
+    geoms = frame.geometry.to_numpy()
+    ok = np.array([g is not None and not g.is_empty and shapely.is_valid(g) for g in geoms])
+    if not ok.all():
+        return []
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    problems = []
+    for a, b in zip(left, right, strict=True):
+        if a >= b:
+            continue
+        shared = shapely.area(shapely.intersection(geoms[a], geoms[b]))
+        smaller = min(shapely.area(geoms[a]), shapely.area(geoms[b]))
+        if smaller > 0 and shared > OVERLAP_TOLERANCE * smaller:
+            codes = frame[code_column].to_numpy()
+            problems.append(Problem(ROW, N_("zone {code} overlaps zone {other} (row {other_row}) by {km2} km² "
+                                            "({pct} of the smaller); zones must not overlap"), file=where,
+                                    row=int(a) + 1, code=str(codes[a]), other=str(codes[b]), other_row=int(b) + 1,
+                                    km2=f"{shared / 1e6:.4f}", pct=f"{shared / smaller:.1%}"))
+            if len(problems) >= 20:
+                break
+    return problems
 
 
 def _block_sums(zone: np.ndarray, *layers: np.ndarray, n_zones: int, n_classes: int,
@@ -163,30 +217,38 @@ def _block_sums(zone: np.ndarray, *layers: np.ndarray, n_zones: int, n_classes: 
 
 def zonal_sums(zone_index: da.Array, layers: dict[str, da.Array], n_zones: int,
                classes: da.Array | None = None, n_classes: int = 0,
-               callbacks: Sequence[Any] | None = None) -> tuple[pd.DataFrame, np.ndarray]:
-    """Sum every layer per zone and count pixels per zone and class in ONE pass over the chunks.
+               callbacks: Sequence[Any] | None = None, group_size: int = 24) -> tuple[pd.DataFrame, np.ndarray]:
+    """Sum every layer per zone and count pixels per zone and class in ONE pass over the chunks (layers go in
+    groups of `group_size` per task to bound memory; the groups share the chunks they read in one compute).
 
     Returns (sums: n_zones x layers, counts: n_zones x n_classes), zone order 1..n (index 0, outside, dropped).
     """
     names = list(layers)
     arrays = [layers[k].rechunk(zone_index.chunks) for k in names]
-    cls_args = [classes.rechunk(zone_index.chunks)] if classes is not None else []
-    rows = len(names) + (n_classes if classes is not None else 0)
-    if classes is None:
-        def block(z: np.ndarray, *ls: np.ndarray) -> np.ndarray:
-            return _block_sums(z, *ls, n_zones=n_zones, n_classes=0, classes=None)
-    else:
-        def block(z: np.ndarray, *ls: np.ndarray) -> np.ndarray:
-            *vals, c = ls
-            return _block_sums(z, *vals, n_zones=n_zones, n_classes=n_classes, classes=c)
-    partial = da.map_blocks(block, zone_index, *arrays, *cls_args, dtype=np.float64,
-                            new_axis=[2, 3], chunks=(1, 1, rows, n_zones + 1),
-                            meta=np.array((), dtype=np.float64), token="zonal-sums")
-    total = partial.sum(axis=(0, 1), split_every=8)
+    groups = [list(range(i, min(i + group_size, len(names)))) for i in range(0, len(names), group_size)] or [[]]
+    totals = []
+    for g, members in enumerate(groups):  # bounded memory per task; every group in the same compute
+        with_classes = classes is not None and g == 0
+        cls_args = [classes.rechunk(zone_index.chunks)] if with_classes and classes is not None else []
+        rows = len(members) + (n_classes if with_classes else 0)
+        if not with_classes:
+            def block(z: np.ndarray, *ls: np.ndarray) -> np.ndarray:
+                return _block_sums(z, *ls, n_zones=n_zones, n_classes=0, classes=None)
+        else:
+            def block(z: np.ndarray, *ls: np.ndarray) -> np.ndarray:
+                *vals, c = ls
+                return _block_sums(z, *vals, n_zones=n_zones, n_classes=n_classes, classes=c)
+        partial = da.map_blocks(block, zone_index, *(arrays[i] for i in members), *cls_args, dtype=np.float64,
+                                new_axis=[2, 3], chunks=(1, 1, rows, n_zones + 1),
+                                meta=np.array((), dtype=np.float64), token=f"zonal-sums-{g}")
+        totals.append(partial.sum(axis=(0, 1), split_every=8))
     with dask.config.set(scheduler="threads"), ExitStack() as stack:
         for callback in callbacks or ():
             stack.enter_context(callback)
-        result = total.compute()
+        parts = dask.compute(*totals)
+    counts_part = parts[0][len(groups[0]):] if classes is not None else None
+    result = np.concatenate([part[: len(members)] for part, members in zip(parts, groups, strict=True)]
+                            + ([counts_part] if counts_part is not None else []))
     sums = pd.DataFrame(result[: len(names), 1:].T, columns=names)
     counts = result[len(names):, 1:].T if classes is not None else np.zeros((n_zones, 0))
     return sums, counts

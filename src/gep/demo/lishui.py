@@ -880,7 +880,7 @@ def _layer_blocks(published: pd.DataFrame) -> dict[str, dict[str, Any]]:
             "file": "rasters/rainfall_erosivity_{year}.tif", "unit": "MJ·mm/(ha·h·a)", "synthetic": True,
             "source": ("synthetic: R = 0.0483·P^1.61 (Renard & Freimund 1994, annual-precipitation relation) "
                        "applied to the synthetic precipitation"),
-            "note": "no daily rainfall in the demo; give daily_precipitation to use the half-month model",
+            "note": "no daily rainfall in the demo; give daily_precipitation to use the daily-rainfall model",
         },
         **{name: {
             "file": f"rasters/{name}.tif", "unit": "%", "synthetic": True,

@@ -96,6 +96,27 @@ def zones_compared(totals: pd.DataFrame, lang: str) -> bytes:
 
 
 @_styled
+def tornado_chart(tornado: list[dict], gep: float, lang: str, top: int = 12) -> bytes:
+    """Each parameter at its low and high end (the others at their values): GEP's swing, largest on top."""
+    rows = [r for r in tornado if r["swing"] > 0][:top][::-1]
+    fig = _figure(7.0, 0.34 * max(len(rows), 1) + 0.9)
+    ax = fig.subplots()
+    scale = MONEY_SCALE[lang]
+    for y, r in enumerate(rows):
+        lo, hi = r["gep_at_low"] / scale, r["gep_at_high"] / scale
+        ax.barh(y, lo - gep / scale, left=gep / scale, color="#4c78a8")
+        ax.barh(y, hi - gep / scale, left=gep / scale, color="#f58518")
+    ax.set_yticks(range(len(rows)), [plain(r["parameter"]) for r in rows], fontsize=7)
+    ax.axvline(gep / scale, color="black", linewidth=0.8)
+    ax.set_xlabel(f"GEP ({MONEY_UNIT[lang]})")
+    handles = [Rectangle((0, 0), 1, 1, color=c) for c in ("#4c78a8", "#f58518")]
+    ax.legend(handles, ["参数取下限", "参数取上限"] if lang == "zh" else ["parameter at its low end",
+                                                                 "parameter at its high end"],
+              loc="lower right", frameon=False, fontsize=7)
+    return _png(fig)
+
+
+@_styled
 def trend_chart(data: pd.DataFrame, lang: str) -> bytes:
     """GEP by category over the years, stacked, at constant prices."""
     fig = _figure(6.0, 3.0)

@@ -16,7 +16,7 @@ from gep.errors import GepError
 FONT_FILE = "NotoSansCJKsc-Regular.otf"
 FAMILY = "Noto Sans CJK SC"
 # Characters the CJK font lacks that reports use; the PDF and charts write their plain equivalents.
-PLAIN = str.maketrans({"₂": "2", "₃": "3", "¹": "1", "⁰": "0", "⁸": "8", "ₓ": "x"})
+PLAIN = str.maketrans({"₂": "2", "₃": "3", "ₓ": "x", "⁻": "-", **{s: str(i) for i, s in enumerate("⁰¹²³⁴⁵⁶⁷⁸⁹")}})
 
 
 @cache

@@ -16,7 +16,17 @@ from gep.accounting.accounts import Accounts
 from gep.accounting.catalogue import ECOSYSTEM_GROUPS, ECOSYSTEMS
 from gep.accounting.indicators import REGISTRY
 from gep.report import figures
-from gep.report.i18n import DENSITY_SCALE, DENSITY_UNIT, MONEY_UNIT, money, percent, price_unit_name, quantity, t
+from gep.report.i18n import (
+    DENSITY_SCALE,
+    DENSITY_UNIT,
+    MONEY_UNIT,
+    money,
+    numbered,
+    percent,
+    price_unit_name,
+    quantity,
+    t,
+)
 
 CATEGORIES = ("material", "regulating", "cultural")
 TOP_N = 10
@@ -150,6 +160,20 @@ class _Builder:
         wide["gep_per_km2"] = wide["gep"] / wide["area_km2"].where(wide["area_km2"] > 0)
         return wide.sort_values("gep", ascending=False).reset_index(drop=True)
 
+    def gdp_at_price_year(self) -> float | None:
+        """GDP moved to the prices GEP is stated in: a nominal figure of the accounting year times
+        index[price year] / index[year], so GEP/GDP does not change with the price year chosen."""
+        gdp = self.stat("gdp")
+        if not gdp:
+            return None
+        year, price_year = int(self.meta["year"]), int(self.meta["price_year"])
+        index = {int(k): float(v) for k, v in self.meta.get("price_index", {}).get("values", {}).items()}
+        if year == price_year:
+            return gdp
+        if year not in index or price_year not in index:
+            return None
+        return gdp * index[price_year] / index[year]
+
     # -- sections ------------------------------------------------------------------------------------------
     def key_figures(self) -> list[tuple[str, str]]:
         lang = self.lang
@@ -163,7 +187,7 @@ class _Builder:
         unit = "元/人" if lang == "zh" else "yuan/person"
         missing = t("not_available", lang)
         out.append((t("per_capita", lang), f"{self.gep / pop:,.0f} {unit}" if pop else f"{missing} (population)"))
-        gdp = self.stat("gdp")
+        gdp = self.gdp_at_price_year()
         out.append((t("gep_gdp", lang), f"{self.gep / gdp:.2f}" if gdp else f"{missing} (gdp)"))
         return out
 
@@ -390,11 +414,47 @@ class _Builder:
             else:
                 value_txt = f"{value:g}"
             label = f"{p['id']}" + (f" {names[p['id']]}" if lang == "zh" and p["id"] in names else "")
-            rows.append([label, value_txt, p["unit"], p["year"] or "", t("yes" if p["verified"] else "no", lang),
-                         str(p["source"])])
+            status = p.get("status") or ("published" if p["verified"] else "not_found")
+            rng = p.get("range")
+            range_txt = "" if not rng else (f"×{rng[0]:g}–{rng[1]:g}" if p.get("range_relative") else
+                                            f"{rng[0]:g}–{rng[1]:g}")
+            rows.append([label, value_txt, p["unit"], p["year"] or "", t("status_" + status, lang), range_txt,
+                         str(p["source"]) + (f" [{p['range_reason']}]" if p.get("range_reason") else "")])
         s.add(Table("parameters", t("parameters", lang), [t("parameter", lang), t("value", lang),
-                              t("unit", lang), t("year", lang), t("verified", lang), t("source", lang)], rows,
-                              frame=pd.DataFrame(self.meta.get("parameters", []))))
+                              t("unit", lang), t("year", lang), t("source_status", lang), t("range", lang),
+                              t("source", lang)], rows, frame=pd.DataFrame(self.meta.get("parameters", []))))
+        s.add(t("status_note", lang))
+        return s
+
+    def uncertainty(self) -> Section | None:
+        """GEP and its categories with their 5–95 % range, how it was made, and the tornado of the parameters."""
+        spread, info = self.acc.uncertainty, self.meta.get("uncertainty")
+        if spread is None or not info:
+            return None
+        lang = self.lang
+        s = Section("uncertainty", t("uncertainty", lang))
+        top = spread[spread["level"] == self.top_level]
+        rows = []
+        for ind, group in top.groupby("indicator", sort=False):
+            r = group.sum(numeric_only=True)
+            name = "GEP" if ind == "gep" else indicator_name(str(ind), lang)
+            if r["value_yuan"] == 0 and r["p95"] == 0:
+                continue
+            rows.append([name, money(r["value_yuan"], lang), money(r["p05"], lang), money(r["p50"], lang),
+                         money(r["p95"], lang), percent(r["p95"] - r["p05"], r["value_yuan"])])
+        rows.sort(key=lambda row: row[0] != "GEP")
+        s.add(t("uncertainty_how", lang, samples=info["samples"], n=len(info["parameters"])))
+        s.add(Table("uncertainty", t("uncertainty", lang),
+                    [t("indicator", lang), self.money_col(), "P5", "P50", "P95", t("width", lang)], rows,
+                    numeric=(1, 2, 3, 4, 5), frame=top))
+        if info.get("tornado"):
+            s.add(Figure("tornado", t("tornado", lang), figures.tornado_chart(info["tornado"], self.gep, lang)))
+        significant = [r for r in info.get("sensitivity", []) if r["s1"] - r["s1_conf"] > 0]
+        if significant:
+            s.bullets.append(t("sensitivity_head", lang) + "; ".join(
+                f"{r['parameter']} {r['s1']:.2f} ± {r['s1_conf']:.2f}" for r in significant[:6]))
+        elif info.get("sensitivity") is not None:
+            s.bullets.append(t("sensitivity_none", lang, samples=info["samples"]))
         return s
 
     def caveats(self) -> Section:
@@ -435,7 +495,13 @@ def build_report(series: list[Accounts], lang: str = "zh", density_png: bytes | 
     years = b.years()
     if years is not None:
         sections.append(years)
-    sections += [b.maps(density_png), b.parameters(), b.caveats()]
+    sections += [b.maps(density_png), b.parameters()]
+    spread = b.uncertainty()
+    if spread is not None:
+        sections.append(spread)
+    sections.append(b.caveats())
+    for n, section in enumerate(sections, start=1):  # numbered as present: no gap when a section is absent
+        section.title = numbered(n, section.title, lang)
     return Report(
         lang=lang,
         title=t("title", lang, region=region, year=meta["year"]),

@@ -1,4 +1,4 @@
-"""RUSLE factors of the GEP soil-retention account: K (EPIC with Zhang's correction), R (half-month model), C.
+"""RUSLE factors of the GEP soil-retention account: K (EPIC with Zhang's correction), R (daily-rainfall model), C.
 
 Pure array functions (METHODS.md §2.3); the indicator module wires them to the region's layers.
 """
@@ -25,12 +25,13 @@ def k_epic_zhang(sand: np.ndarray, silt: np.ndarray, clay: np.ndarray, organic_m
     return np.maximum((-0.01383 + 0.51575 * k1 * k2 * k3 * k4) * US_TO_SI, 0.0)
 
 
-def erosivity_half_month(daily: np.ndarray, day_of_year: np.ndarray, threshold: float, alpha_warm: float,
+def erosivity_daily(daily: np.ndarray, day_of_year: np.ndarray, threshold: float, alpha_warm: float,
                          alpha_cold: float, beta: float, warm_first: int, warm_last: int) -> np.ndarray:
     """Annual rainfall erosivity R (MJ·mm/(ha·h·a)) from one year of daily rainfall (axis 0 = days).
 
-    Each erosive day (rain ≥ threshold) adds α·P^β, α of the warm or cold season by its day of the year;
-    the half-month sums of the model add up to the annual R.
+    Each erosive day (rain ≥ threshold, mm) adds α·P^β, α of the warm or cold season by its day of the year:
+    the 双评价 script's model with its fixed α and β (public code). 章文波 et al. 2002's model has the same form
+    but computes α and β per station from its rainfall record (../shared/PARAMETER-SOURCES.md, rows 18–20).
     """
     p = np.asarray(daily, dtype=np.float64)
     warm = (day_of_year >= warm_first) & (day_of_year <= warm_last)

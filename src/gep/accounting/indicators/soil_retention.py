@@ -90,7 +90,7 @@ class SoilRetention(Indicator):
             bands = ctx.region.bands("daily_precipitation", ctx.year)
             doy = np.arange(1, len(bands) + 1)
             stacked = da.stack(bands)
-            return stacked.map_blocks(lambda b: _rusle.erosivity_half_month(b, doy, args[0], args[1], args[2],
+            return stacked.map_blocks(lambda b: _rusle.erosivity_daily(b, doy, args[0], args[1], args[2],
                                                                              args[3], int(args[4]), int(args[5])),
                                       drop_axis=0, dtype=np.float64, meta=np.array((), dtype=np.float64))
         raise Skip("needs a rainfall_erosivity layer or a daily_precipitation stack")
