@@ -101,6 +101,7 @@ def test_stations_alerts_change_and_a_patrol(browser: Any, served: str, folder: 
     page.set_default_timeout(30_000)
     errors += collect_js_errors(page)
     log_in(page, served, "ranger", DEMO_PASSWORD, target="/monitoring/patrols")
+    expect(page.locator("#reports tbody tr").first).to_be_visible()  # the seeded reports are listed first
     rows = page.locator("#reports tbody tr").count()
     page.select_option("#r-category", "pests")
     page.fill("#r-note", "浏览器测试：松树枯黄")

@@ -179,3 +179,13 @@ def test_value_item_clashing_with_the_catalogue_is_refused(tmp_path: Path) -> No
 def test_unknown_village_level_keys_do_not_block_valid_packages(tmp_path: Path) -> None:
     """The tiny package, as the docs describe it, has no unknown key."""
     load_region(TinyRegion(CLASSES, villages=[Village(V1, (0, 2), (0, 4))]).write(tmp_path))
+
+
+def test_gdp_moves_to_the_price_year_like_gep() -> None:
+    """The dashboard and the report divide GEP at the price year by GDP at the same prices."""
+    from gep.accounting.valuation import at_price_year
+
+    meta = {"year": 2019, "price_year": 2010, "price_index": {"values": {"2010": 100.0, "2019": 124.94}}}
+    assert at_price_year(124.94, meta) == pytest.approx(100.0)
+    assert at_price_year(5.0, {**meta, "price_year": 2019}) == 5.0
+    assert at_price_year(5.0, {**meta, "price_year": 2030}) is None  # no index for 2030: no ratio, not a wrong one

@@ -298,3 +298,15 @@ def test_shapefile_zones_with_cut_column_names_load(tmp_path: Path) -> None:
     region = load_region(root)
     assert region.zones.levels == ("city", "county", "township", "village")
     assert list(region.zones.frame["village_code"]) == list(frame["village_code"])
+
+
+@pytest.mark.parametrize("edit", [("[zones]", "zones = 3\n[zones_]"),
+                                  ("[statistics]", "statistics = 'x'\n[statistics_]"),
+                                  ("[layers.ecosystem]", "layers = 1\n[layers_.ecosystem]")],
+                         ids=["zones", "statistics", "layers"])
+def test_a_table_that_is_not_a_table_is_named_not_a_traceback(edit: tuple[str, str], tmp_path: Path) -> None:
+    root = tiny().write(tmp_path / "region")
+    edit_toml(*edit)(root)
+    with pytest.raises(RegionError) as info:
+        load_region(root)
+    assert info.value.problems

@@ -24,6 +24,8 @@ app = typer.Typer(help="gep — GEP accounting and ecological product value real
                   no_args_is_help=True, pretty_exceptions_enable=False)
 method_app = typer.Typer(help="Method profiles: indicator sets, parameters and prices with their sources.")
 app.add_typer(method_app, name="method")
+statistics_app = typer.Typer(help="Statistics of a region package: the Excel template, and figures read from it.")
+app.add_typer(statistics_app, name="statistics")
 console = Console()
 
 
@@ -310,6 +312,45 @@ def method_show(profile: Annotated[str, typer.Argument(help="profile id or TOML 
     console.print(f"price index ({'verified' if idx.verified else 'unverified'}): {escape(idx.source)}")
     if idx.values:
         console.print("  " + ", ".join(f"{y}: {v:g}" for y, v in sorted(idx.values.items())))
+
+
+@statistics_app.command("template")
+def statistics_template(
+    region: Annotated[Path, typer.Argument(help="region package folder")],
+    year: Annotated[int, typer.Option(help="the year the figures are for")],
+    out: Annotated[Path, typer.Option(help="the workbook to write (.xlsx)")],
+    method: Annotated[str | None, typer.Option(help="method profile (default: the region's)")] = None,
+) -> None:
+    """Write the Excel template: every statistic the method needs, per level, for every zone."""
+    from gep.accounting.region import load_region
+    from gep.accounting.template import write_template
+
+    try:
+        written = write_template(load_region(region), year, out, method)
+    except GepError as exc:
+        _fail(exc)
+    console.print(f"template written to [bold]{escape(str(written))}[/bold]")
+
+
+@statistics_app.command("import")
+def statistics_import(
+    region: Annotated[Path, typer.Argument(help="region package folder")],
+    workbook: Annotated[Path, typer.Argument(help="a filled template (.xlsx)")],
+    year: Annotated[int, typer.Option(help="the year the figures are for")],
+) -> None:
+    """Check a filled template and add its new figures to the package (statistics/template_YEAR.csv)."""
+    from gep.accounting.region import load_region
+    from gep.accounting.template import merge_template, read_template
+
+    try:
+        figures = read_template(workbook, load_region(region), year)
+        result = merge_template(region, figures, year, workbook.name)
+    except GepError as exc:
+        _fail(exc)
+    console.print(f"{result.added} new figure(s), {result.unchanged} already in the package"
+                  + (f"; written to {result.file}" if result.file else ""))
+    for m in result.missing:
+        console.print(f"[yellow]will be skipped[/yellow] {m['indicator']}: {escape(m['reason'])}", highlight=False)
 
 
 @app.command("ecosystems")

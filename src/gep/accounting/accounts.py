@@ -100,7 +100,8 @@ class Accounts:
                                            "area_km2": "栅格面积(km²)", "polygon_area_km2": "矢量面积(km²)"})
         params = pd.DataFrame(self.metadata.get("parameters", [])).rename(columns={
             "id": "参数", "value": "取值", "unit": "单位", "year": "价格年份", "source": "来源",
-            "verified": "已核实", "note": "备注", "overridden_by": "覆盖来源"})
+            "verified": "已核实", "note": "备注", "overridden_by": "覆盖来源", "status": "来源状态",
+            "range": "合理范围", "range_relative": "范围为整表乘数", "range_reason": "范围依据"})
         skipped = pd.DataFrame(self.metadata.get("skipped", [])).rename(columns={"indicator": "指标", "reason": "原因"})
         notes = pd.DataFrame({"说明": self.metadata.get("notes", [])})
         with xlsxwriter.Workbook(str(path), {"constant_memory": True, "nan_inf_to_errors": True}) as book:
@@ -109,6 +110,10 @@ class Accounts:
             _sheet(book, "参数与价格", params)
             if not skipped.empty:
                 _sheet(book, "未核算指标", skipped)
+            if self.uncertainty is not None:
+                _sheet(book, "不确定性", self.uncertainty.rename(columns={
+                    "level": "层级", "zone_code": "区划代码", "indicator": "指标代码", "value_yuan": "价值量(元)",
+                    "p05": "5%分位", "p50": "中位数", "p95": "95%分位", "mean": "均值", "std": "标准差"}))
             _sheet(book, "说明", notes)
 
 

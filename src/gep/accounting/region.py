@@ -481,9 +481,21 @@ def _unknown_manifest_keys(data: dict[str, Any]) -> list[Problem]:
     for name in ("region", "zones", "ecosystem_classes", "statistics"):
         if name in data:
             check(data[name], MANIFEST_KEYS[name], f"region.toml [{name}]")
-    for layer, table in data.get("layers", {}).items():
+    layers = data.get("layers", {})
+    if not isinstance(layers, dict):
+        check(layers, (), "region.toml [layers]")
+        return problems
+    for layer, table in layers.items():
         check(table, MANIFEST_KEYS["layers.*"], f"region.toml [layers.{layer}]")
+    if "parameters" in data and not isinstance(data["parameters"], dict):
+        check(data["parameters"], (), "region.toml [parameters]")
     return problems
+
+
+def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
+    """A table of the manifest, or {} when it is something else (already reported as such)."""
+    value = data.get(key, {})
+    return value if isinstance(value, dict) else {}
 
 
 def _years(head: dict[str, Any], problems: list[Problem]) -> tuple[int, ...]:
@@ -587,14 +599,14 @@ def load_region(path: str | Path) -> Region:
     data = _load_manifest(root)
     problems: list[Problem] = _unknown_manifest_keys(data)
     notes: list[str] = []
-    head = data.get("region", {}) if isinstance(data.get("region", {}), dict) else {}
+    head = _table(data, "region")
     crs, resolution = _region_grid_crs(head, problems)
     years = _years(head, problems)
     chunk_size = _chunk_size(head, problems)
-    zones = _load_zones(root, data.get("zones", {}), crs, problems)
-    classes = _load_classes(root, data.get("ecosystem_classes", {}), problems)
-    entries = _layer_entries(data.get("layers", {}), problems)
-    overrides = _parse_overrides(data.get("parameters", {}), problems)
+    zones = _load_zones(root, _table(data, "zones"), crs, problems)
+    classes = _load_classes(root, _table(data, "ecosystem_classes"), problems)
+    entries = _layer_entries({k: v for k, v in _table(data, "layers").items() if isinstance(v, dict)}, problems)
+    overrides = _parse_overrides(_table(data, "parameters"), problems)
     if zones is None or crs is None or not resolution or not years:
         _check_method(head, overrides, None, None, problems)
         raise RegionError(str(root), problems)
@@ -614,7 +626,7 @@ def load_region(path: str | Path) -> Region:
                                                  "{classes}; add them with their ecosystem type"),
                                         file=entries["ecosystem"].file, band=entries["ecosystem"].band,
                                         codes=str(unknown), classes=str(data["ecosystem_classes"]["file"])))
-    stat_spec = data.get("statistics", {})
+    stat_spec = _table(data, "statistics")
     stat_files = [root / f for f in stat_spec.get("files", [])] if isinstance(stat_spec.get("files", []), list) \
         else []
     stats, found = Statistics.load(stat_files, zones, root)
@@ -624,7 +636,7 @@ def load_region(path: str | Path) -> Region:
     _check_method(head, overrides, stats, zones, problems)
     if problems:
         raise RegionError(str(root), problems)
-    provenance = {"zones": {k: v for k, v in data["zones"].items() if k in ("source", "synthetic", "note")}}
+    provenance = {"zones": {k: v for k, v in _table(data, "zones").items() if k in ("source", "synthetic", "note")}}
     provenance.update({f"layer:{e.name}": {"file": e.file, "source": e.source, "synthetic": e.synthetic,
                                             "note": e.note} for e in entries.values()})
     return Region(

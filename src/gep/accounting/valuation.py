@@ -6,6 +6,7 @@ Every value in the accounts passes through `valuate`; the Garzê table test runs
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -62,3 +63,16 @@ def valuate(sub: SubQuantity, profile: MethodProfile, year: int, price_year: int
     """Value in yuan (at `price_year` prices) per zone of a sub-indicator's quantity."""
     price, factor = unit_price(sub, profile, year, price_year)
     return sub.quantity * factor.reindex(sub.quantity.index).fillna(0.0), price
+
+
+def at_price_year(value: float, metadata: dict[str, Any]) -> float | None:
+    """A nominal figure of the accounting year (GDP) in the prices the accounts are stated in: times
+    index[price year] / index[year] of the accounts' price index, so that GEP/GDP does not change with the price
+    year chosen. None when the index lacks either year."""
+    year, price_year = int(metadata["year"]), int(metadata["price_year"])
+    if year == price_year:
+        return value
+    index = {int(k): float(v) for k, v in metadata.get("price_index", {}).get("values", {}).items()}
+    if year not in index or price_year not in index:
+        return None
+    return value * index[price_year] / index[year]

@@ -25,7 +25,8 @@ domain = Domain(
                                                "villager", "viewer")} | {
         "analyst": {service.READ, service.RUN, service.IMPORT}},
     nav=(NavEntry("/", N_("GEP dashboard"), service.READ, order=10),
-         NavEntry("/runs", N_("Accounting runs"), service.READ, order=20)),
+         NavEntry("/runs", N_("Accounting runs"), service.READ, order=20),
+         NavEntry("/regions/data", N_("Region data"), service.IMPORT, order=21)),
     tasks=(TaskKind(service.JOB, jobs.run_accounting, lane="jobs", max_attempts=service.MAX_ATTEMPTS,
                     on_dead=jobs.on_dead),),
     handlers=(EventHandler(service.RUN_FINISHED, jobs.tell_requester),),

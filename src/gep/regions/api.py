@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from gep.errors import N_, NotFound
+from gep.errors import N_, InputError, NotFound
 from gep.kit.principal import Principal
 from gep.kit.web.deps import Code, Db, Id, Limit, Name, PathCode, lang_of, needs
 from gep.kit.web.errors import ERROR_RESPONSES
-from gep.regions import service
+from gep.regions import packages, service, uploads
 from gep.regions.models import AccountingRun, Region
 
 router = APIRouter(prefix="/api", tags=["regions"], responses=ERROR_RESPONSES)
@@ -169,3 +171,107 @@ def download_report(run_id: Id, lang: Literal["zh", "en"], fmt: Literal["pdf", "
         raise NotFound(N_("run {id} has no {lang} {fmt} report (status: {status})"), id=run_id, lang=lang, fmt=fmt,
                        status=service.status_word(run.status))
     return FileResponse(path, media_type=MEDIA[fmt], filename=Path(path).name)
+
+
+# -- regions from the browser: packages, the statistics template, parameter overrides -----------------------------
+
+Importer = Annotated[Principal, Depends(needs(service.IMPORT))]
+Sent = Annotated[list[UploadFile], File(description="a zip of the region package, or its files one by one (each "
+                                                    "named by its path inside the package)")]
+
+
+def _data_dir(request: Request) -> Path:
+    return Path(request.app.state.settings.data_dir)
+
+
+def _receive(request: Request, files: list[UploadFile]) -> tuple[Path, str, str]:
+    """Every sent file streamed under the data folder and staged; returns the staging folder, a label for
+    messages and the SHA-256 of what was sent (of each file's digest, in order, when several)."""
+    if not files:
+        raise InputError(N_("send a zip of the region package, or its files"))
+    data = _data_dir(request)
+    received: list[tuple[Path, str]] = []
+    digests = []
+    try:
+        budget = uploads.LIMITS.upload_bytes
+        for f in files:
+            name = (f.filename or "upload")[:300]
+            tmp, digest = uploads.receive(f.file, data / "uploads", name, budget)
+            budget -= tmp.stat().st_size
+            received.append((tmp, name))
+            digests.append(digest)
+        folder = packages.stage(data, received)
+    finally:
+        for tmp, _ in received:
+            tmp.unlink(missing_ok=True)
+    label = received[0][1] if len(received) == 1 else f"{len(received)} files"
+    digest = digests[0] if len(digests) == 1 else hashlib.sha256("".join(digests).encode()).hexdigest()
+    return folder, Path(label).name, digest
+
+
+@router.post("/regions/uploads", status_code=201)
+def upload_region(request: Request, caller: Importer, db: Db, files: Sent) -> RegionOut:
+    """A new region from a package sent from the browser: checked whole first (every problem listed), stored only
+    when valid."""
+    folder, label, digest = _receive(request, files)
+    return region_out(packages.create_region(db, _data_dir(request), folder, caller, label, digest))
+
+
+@router.post("/regions/{region_id}/uploads")
+def upload_files(region_id: Id, request: Request, caller: Importer, db: Db, files: Sent) -> RegionOut:
+    """Add or replace files of a region (a new year's rasters and statistics, and the region.toml listing them);
+    the whole package is checked, and nothing changes unless it is valid."""
+    folder, label, digest = _receive(request, files)
+    return region_out(packages.add_files(db, _data_dir(request), region_id, folder, caller, label, digest))
+
+
+@router.get("/regions/{region_id}/statistics/template", response_class=FileResponse,
+            responses={200: {"content": {MEDIA["xlsx"]: {}}, "description": "the statistics template"}})
+def statistics_template(region_id: Id, request: Request, caller: Reader, db: Db,
+                        year: Annotated[int, Query(ge=1900, le=2200)], method: Code | None = None) -> FileResponse:
+    """An Excel workbook listing every statistic the method needs for every zone, per level, with units."""
+    path = packages.template(db, _data_dir(request), region_id, year, method)
+    return FileResponse(path, media_type=MEDIA["xlsx"], filename=f"statistics_template_{region_id}_{year}.xlsx")
+
+
+@router.post("/regions/{region_id}/statistics")
+def import_statistics(region_id: Id, request: Request, caller: Importer, db: Db,
+                      year: Annotated[int, Form(ge=1900, le=2200)],
+                      file: Annotated[UploadFile, File(description="the filled template (.xlsx)")]) -> dict[str, Any]:
+    """A filled template: checked like a statistics file, its new figures merged into the region."""
+    name = Path(file.filename or "statistics.xlsx").name[:200]
+    tmp, digest = uploads.receive(file.file, _data_dir(request) / "uploads", name, 50 * uploads.MB)
+    try:
+        return packages.import_template(db, _data_dir(request), region_id, year, tmp, caller, name, digest)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+class OverrideIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    value: float | dict[str, float] = Field(description="a number, or a table by ecosystem type or group")
+    unit: str = Field(min_length=1, max_length=40)
+    year: int | None = Field(default=None, ge=1900, le=2200, description="prices: the year they are quoted in")
+    source: str = Field(min_length=2, max_length=500, description="where the value comes from (required)")
+    note: str = Field(default="", max_length=500)
+
+
+ParamId = Annotated[str, PathParam(max_length=120, pattern=r"^[a-z0-9_]+\.[a-z0-9_]+$")]
+
+
+@router.get("/regions/{region_id}/parameters")
+def region_parameters(region_id: Id, caller: Reader, db: Db, method: Code | None = None) -> dict[str, Any]:
+    """The method's parameters with their sources, status and ranges, beside the region's overrides."""
+    return packages.parameters(db, region_id, method)
+
+
+@router.put("/regions/{region_id}/parameters/{parameter}")
+def override_parameter(region_id: Id, parameter: ParamId, body: OverrideIn, request: Request, caller: Importer,
+                       db: Db) -> dict[str, Any]:
+    """Override a parameter or price for the region, with its source; recorded in the accounts and the report."""
+    return packages.set_override(db, _data_dir(request), region_id, parameter, body.model_dump(), caller)
+
+
+@router.delete("/regions/{region_id}/parameters/{parameter}")
+def remove_override(region_id: Id, parameter: ParamId, request: Request, caller: Importer, db: Db) -> dict[str, Any]:
+    return packages.set_override(db, _data_dir(request), region_id, parameter, None, caller)

@@ -28,3 +28,9 @@ def runs_page(request: Request, caller: Reader) -> Response:
 
     return render(request, "regions/runs.html.j2", caller, methods=available_profiles(),
                   config={"can_run": caller.can(service.RUN)})
+
+
+@router.get("/regions/data", response_class=HTMLResponse)
+def data_page(request: Request, caller: Reader) -> Response:
+    """Upload a region package, the statistics template, and the region's parameter overrides."""
+    return render(request, "regions/data.html.j2", caller, config={"can_import": caller.can(service.IMPORT)})

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gep.accounting.indicators import REGISTRY
+from gep.accounting.valuation import at_price_year
 from gep.db import found
 from gep.errors import N_, Conflict, InputError, NotFound, RegionError, Word
 from gep.kit import events, tasks
@@ -360,7 +361,7 @@ def zone_accounts(session: Session, region_id: int, code: str, year: int | None)
     return {"zone": _zone_dict(zone), "breadcrumb": [_zone_dict(z) for z in ancestors(session, region_id, code)],
             "year": run.year, "years": sorted(runs), "run_id": run.id, "price_year": run.price_year,
             "totals": totals, "indicators": sorted(indicators.values(), key=lambda d: -d["value_yuan"]),
-            "gdp_yuan": _statistic(run, code, "gdp")}
+            "gdp_yuan": _gdp(run, code)}
 
 
 def trends(session: Session, region_id: int, code: str) -> list[dict[str, Any]]:
@@ -369,7 +370,7 @@ def trends(session: Session, region_id: int, code: str) -> list[dict[str, Any]]:
     out = []
     for year, run in sorted(latest_runs(session, region_id).items()):
         v = zone_values(session, run, codes=[code]).get(code, dict.fromkeys((*CATEGORIES, "gep"), 0.0))
-        out.append({"year": year, "price_year": run.price_year, **v, "gdp_yuan": _statistic(run, code, "gdp")})
+        out.append({"year": year, "price_year": run.price_year, **v, "gdp_yuan": _gdp(run, code)})
     return out
 
 
@@ -383,6 +384,15 @@ def published_run(session: Session, run_id: int) -> AccountingRun:
 
 def _visible(session: Session, run_id: int) -> bool:
     return session.scalar(select(AccountingRun.id).where(AccountingRun.id == run_id)) is not None
+
+
+def _gdp(run: AccountingRun, code: str) -> float | None:
+    """The zone's GDP in the run's price year, like its GEP (a nominal figure moved by the price index)."""
+    gdp = _statistic(run, code, "gdp")
+    if gdp is None:
+        return None
+    index = (run.run_metadata or {}).get("price_index", {})
+    return at_price_year(gdp, {"year": run.year, "price_year": run.price_year or run.year, "price_index": index})
 
 
 def _statistic(run: AccountingRun, code: str, item: str) -> float | None:

@@ -15,6 +15,7 @@ import gep
 from gep.accounting.accounts import Accounts
 from gep.accounting.catalogue import ECOSYSTEM_GROUPS, ECOSYSTEMS
 from gep.accounting.indicators import REGISTRY
+from gep.accounting.valuation import at_price_year
 from gep.report import figures
 from gep.report.i18n import (
     DENSITY_SCALE,
@@ -161,18 +162,9 @@ class _Builder:
         return wide.sort_values("gep", ascending=False).reset_index(drop=True)
 
     def gdp_at_price_year(self) -> float | None:
-        """GDP moved to the prices GEP is stated in: a nominal figure of the accounting year times
-        index[price year] / index[year], so GEP/GDP does not change with the price year chosen."""
+        """GDP moved to the prices GEP is stated in (GEP/GDP then does not change with the price year)."""
         gdp = self.stat("gdp")
-        if not gdp:
-            return None
-        year, price_year = int(self.meta["year"]), int(self.meta["price_year"])
-        index = {int(k): float(v) for k, v in self.meta.get("price_index", {}).get("values", {}).items()}
-        if year == price_year:
-            return gdp
-        if year not in index or price_year not in index:
-            return None
-        return gdp * index[price_year] / index[year]
+        return at_price_year(gdp, self.meta) if gdp else None
 
     # -- sections ------------------------------------------------------------------------------------------
     def key_figures(self) -> list[tuple[str, str]]:
