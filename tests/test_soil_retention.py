@@ -50,10 +50,10 @@ def test_indicator_with_a_known_ls(tmp_path: Path, monkeypatch: pytest.MonkeyPat
               "rainfall_erosivity": np.full((2, 2), 5000.0),
               "soil_erodibility": np.full((2, 2), 0.03125)}  # K exact in float32
     root = TinyRegion(classes, layers).write(tmp_path)
-    monkeypatch.setattr(soil_retention, "ls_from_dem", lambda dem, cell, l_max: np.full(dem.shape, 2.0))
-    soil_retention._LS_CACHE.clear()
+    monkeypatch.setattr(soil_retention, "ls_on_chunk", lambda slope, flow, cell, l_max: np.full(slope.shape, 2.0))
+    soil_retention._ROUTED_CACHE.clear()
     table = account(load_region(root), 2019, price_year=2010).table
-    soil_retention._LS_CACHE.clear()
+    soil_retention._ROUTED_CACHE.clear()
     rows = table[(table.level == "city") & (table.indicator == "soil_retention")].set_index("sub_indicator")
     rk_ls = 5000 * 0.03125 * 2.0  # t/ha
     c_dry = 0.221 - 0.595 * math.log10(0.5)

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from gep.accounting.indicators.base import Layer
 
 WATER = ("lake", "reservoir", "river")
-_LS_CACHE: dict[tuple[object, ...], np.ndarray] = {}
+_ROUTED_CACHE: dict[tuple[object, ...], tuple[np.ndarray, np.ndarray]] = {}
 
 
 class SoilRetention(Indicator):
@@ -128,24 +128,30 @@ class SoilRetention(Indicator):
         return da.map_blocks(block, index, cover, dtype=np.float64, meta=np.array((), dtype=np.float64))
 
     def _ls(self, ctx: PixelContext) -> da.Array:
-        """LS on the grid, from the whole DEM: routed once per DEM and grid, then cached."""
+        """LS on the grid, from the whole DEM: routed (pits filled, MFD flow, slope) once per DEM and grid and
+        cached; L's cap l_max is applied chunk by chunk, so another l_max (an uncertainty scenario) costs no
+        routing."""
         from gep.accounting import terrain
 
         grid = ctx.region.grid
         entry = ctx.region.layers["dem"]
         path = entry.path(ctx.region.root, ctx.year)
         l_max = ctx.param("l_max").scalar()
-        key = (str(path), path.stat().st_mtime_ns, grid.transform, grid.shape, l_max)
-        if key not in _LS_CACHE:
+        key = (str(path), path.stat().st_mtime_ns, grid.transform, grid.shape)
+        if key not in _ROUTED_CACHE:
             terrain.check_fits(grid.shape)
             dem = np.asarray(ctx.layer("dem").compute(), dtype=np.float64)
-            _LS_CACHE.clear()  # one DEM at a time: the cache must not grow with every region
-            _LS_CACHE[key] = ls_from_dem(dem, grid.resolution, l_max)
-        return da.from_array(_LS_CACHE[key], chunks=grid.chunks)
+            _ROUTED_CACHE.clear()  # one DEM at a time: the cache must not grow with every region
+            _ROUTED_CACHE[key] = routed_dem(dem, grid.resolution)
+        slope, flow = _ROUTED_CACHE[key]
+        cell = grid.resolution
+        return da.map_blocks(lambda s, f: ls_on_chunk(s, f, cell, l_max), da.from_array(slope, chunks=grid.chunks),
+                             da.from_array(flow, chunks=grid.chunks), dtype=np.float64,
+                             meta=np.array((), dtype=np.float64))
 
 
-def ls_from_dem(dem: np.ndarray, cell_size: float, l_max: float) -> np.ndarray:
-    """LS per pixel (NaN off the DEM): pits filled, MFD routing, slope of the filled DEM, InVEST's LS."""
+def routed_dem(dem: np.ndarray, cell_size: float) -> tuple[np.ndarray, np.ndarray]:
+    """Slope (percent) and MFD flow accumulation of the pit-filled DEM (NaN off the DEM)."""
     from gep.accounting import terrain
 
     mask = ~np.isfinite(dem)
@@ -155,4 +161,19 @@ def ls_from_dem(dem: np.ndarray, cell_size: float, l_max: float) -> np.ndarray:
     filled = terrain.fill_pits(np.where(mask, nodata_height, dem), mask)
     flow = terrain.flow_accumulation_mfd(terrain.flow_dir_mfd(filled, mask))
     slope = terrain.slope_percent(filled, mask, (cell_size, -cell_size))
+    return slope, flow
+
+
+def ls_on_chunk(slope: np.ndarray, flow: np.ndarray, cell_size: float, l_max: float) -> np.ndarray:
+    """InVEST's LS of one chunk (element-wise: the chunk's own pixels only)."""
+    from gep.accounting import terrain
+
+    return terrain.ls_factor(slope, flow, cell_size, l_max, threads=1)
+
+
+def ls_from_dem(dem: np.ndarray, cell_size: float, l_max: float) -> np.ndarray:
+    """LS per pixel (NaN off the DEM): pits filled, MFD routing, slope of the filled DEM, InVEST's LS."""
+    from gep.accounting import terrain
+
+    slope, flow = routed_dem(dem, cell_size)
     return terrain.ls_factor(slope, flow, cell_size, l_max)
