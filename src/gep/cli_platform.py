@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from gep.errors import GepError
+from gep.errors import N_, GepError, InputError
 
 console = Console()
 DataDir = Annotated[Path | None, typer.Option(help="where runs write their accounts and reports (GEP_DATA_DIR)")]
@@ -136,6 +136,50 @@ def region_import(path: Path, database_url: DbUrl = None) -> None:
             console.print(f"region [bold]{region.code}[/bold] imported (id {region.id})")
     except GepError as exc:
         _fail(exc)
+
+
+@region_app.command("new")
+def region_new(
+    zones: Annotated[Path, typer.Argument(help="the county's zones: GPKG, SHP or GeoJSON, any CRS")],
+    rasters: Annotated[Path, typer.Option(help="a folder of rasters; layer and year are guessed from file names")],
+    out: Annotated[Path, typer.Option(help="the new package folder")],
+    region_id: Annotated[str, typer.Option("--id", help="short id of the region, used in file names")],
+    name: Annotated[str, typer.Option(help="the region's name, e.g. 某某县")],
+    resolution: Annotated[float, typer.Option(help="pixel size of the accounting grid, metres")] = 30.0,
+    column: Annotated[list[str] | None, typer.Option(help="map a level column: city_code=SHI_DM (repeatable)")]
+    = None,
+    classes: Annotated[Path | None, typer.Option(help="ecosystem_classes.csv mapping land-cover codes")] = None,
+    method: Annotated[str, typer.Option(help="method profile")] = "zhejiang-2020",
+    link: Annotated[bool, typer.Option(help="link the rasters instead of copying them")] = False,
+) -> None:
+    """Start a region package from a county's own zones and rasters, with an equal-area CRS centred on the zones,
+    and validate it at once."""
+    from gep.accounting.region import load_region
+    from gep.accounting.scaffold import scaffold
+
+    mapping = {}
+    for item in column or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            _fail(InputError(N_("--column takes level_column=COUNTY_COLUMN, got {value}"), value=item))
+        mapping[key.strip()] = value.strip()
+    try:
+        dest, placed, unknown = scaffold(zones, rasters, out, region_id, name, resolution, mapping, classes, method,
+                                         link)
+    except GepError as exc:
+        _fail(exc)
+    for g in placed:
+        console.print(f"  {escape(g.path.name)} -> {g.layer}{f' {g.year}' if g.year else ''}", highlight=False)
+    for path in unknown:
+        console.print(f"  [yellow]not recognised[/yellow] {escape(path.name)}: rename it after its layer "
+                      f"(gep ecosystems, docs/region-package.md)", highlight=False)
+    console.print(f"package written to [bold]{escape(str(dest))}[/bold]")
+    try:
+        load_region(dest)
+    except GepError as exc:
+        console.print("[yellow]still to do before it accounts:[/yellow]")
+        _fail(exc)
+    console.print("[green]the package is valid[/green]: gep account " + escape(str(dest)))
 
 
 def seed_demo(url: str, workdir: Path, region_dir: Path, accounts_dirs: list[Path]) -> dict[str, tuple[str, str]]:
