@@ -40,7 +40,6 @@ from gep.accounting.methods import (
     Parameter,
     ProfileError,
     load_profile,
-    parameter_problems,
     parse_parameter,
     suggest,
 )
@@ -441,11 +440,11 @@ def _parse_overrides(spec: dict[str, Any], problems: list[Problem]) -> dict[str,
                 note = f"given as {value:g} {raw['unit']}; × 12/44 = per tonne of CO₂" if factor != 1 else ""
                 raw = {**raw, "value": value * factor, "unit": "yuan/t",
                        "note": "; ".join(x for x in (str(raw.get("note", "")), note) if x)}
-        found = parameter_problems(pid, raw, "region.toml")
-        if found:
-            problems += found
+        try:
+            p = parse_parameter(pid, raw, "region.toml")
+        except ProfileError as exc:
+            problems += exc.problems
             continue
-        p = parse_parameter(pid, raw, "region.toml")
         if p.unit.startswith("yuan") and isinstance(p.value, float) and p.value < 0:
             problems.append(Problem("region.toml [parameters.{parameter}]", N_("negative price {value}; expected >= 0"),
                                     parameter=pid, value=p.value))

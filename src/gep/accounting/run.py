@@ -122,7 +122,6 @@ class _Plan:
     scenarios: list[Scenario]
     matrix: np.ndarray
     layers: dict[str, Layer]
-    redo: dict[str, list[str]]  # scenario -> indicators whose pixels it recomputes
 
 
 @dataclass
@@ -200,18 +199,15 @@ class _Run:
                                    [i for i in self.profile.value_items], spec)
         todo, matrix = scenarios(params, spec)
         layers: dict[str, Layer] = {}
-        pixel_reads = {ind: ps for ind, ps in ctx.accessed.items()}
-        redo: dict[str, list[str]] = {}
         for scen in todo:
-            dependent = [ind for ind in active if pixel_reads.get(ind.SPEC.id, set()) & set(scen.values)]
+            dependent = [ind for ind in active if ctx.accessed.get(ind.SPEC.id, set()) & set(scen.values)]
             if dependent:
                 sctx = ctx.with_profile(scen.profile(self.profile))
                 found, _ = self.pixel_layers([type(ind)() for ind in dependent], sctx, prefix=f"{scen.name}|")
                 layers.update(found)
-                redo[scen.name] = [ind.SPEC.id for ind in dependent]
         self.notes.append(f"uncertainty: {len(params)} parameters with a range, {spec.samples} Monte Carlo samples "
                           f"and {2 * len(params)} one-at-a-time ends; {len(layers)} extra pixel layers in the pass")
-        return _Plan(spec, params, todo, matrix, layers, redo)
+        return _Plan(spec, params, todo, matrix, layers)
 
     def uncertainty(self, plan: _Plan, indicators: list[Indicator], active: list[Indicator], sums: pd.DataFrame,
                     area: pd.DataFrame, lowest: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:

@@ -243,17 +243,20 @@ class MergeResult:
     unchanged: int  # figures the package already had, with the same value
     file: str | None  # the CSV written (relative to the package), or None when nothing was new
     missing: list[dict[str, str]]  # indicators that will be skipped for lack of statistics, with the reason
+    region: Region  # the package as validated with the new figures
 
 
-def merge_template(root: Path, figures: pd.DataFrame, year: int, label: str) -> MergeResult:
+def merge_template(root: Path, figures: pd.DataFrame, year: int, label: str,
+                   region: Region | None = None) -> MergeResult:
     """Add a template's new figures to the package at `root` as `statistics/template_<year>.csv` (replacing that
     file's earlier upload), after validating the whole package with them; a figure that differs from one in
-    another file is a problem named with both places. Nothing is written unless the result is valid."""
+    another file is a problem named with both places. Nothing is written unless the result is valid. `region` is
+    the package as loaded already (to read the template), if the caller has it."""
     import tomlkit
 
     from gep.accounting.region import load_region
 
-    region = load_region(root)
+    region = region or load_region(root)
     target_rel = f"statistics/template_{year}.csv"
     others = region.statistics.frame
     others = others[(others["year"] == year) & (others["file"] != target_rel)]
@@ -288,16 +291,16 @@ def merge_template(root: Path, figures: pd.DataFrame, year: int, label: str) -> 
                 target.unlink()
                 if target_rel in files:
                     files.remove(target_rel)
-                    _write_atomic(manifest, tomlkit.dumps(doc))
+                    write_text_atomic(manifest, tomlkit.dumps(doc))
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
-            _write_atomic(target, frame.to_csv(index=False))
+            write_text_atomic(target, frame.to_csv(index=False))
             if target_rel not in files:
                 files.append(target_rel)
-                _write_atomic(manifest, tomlkit.dumps(doc))
+                write_text_atomic(manifest, tomlkit.dumps(doc))
         region = load_region(root)  # the whole package, with the new figures: consistency across files and levels
     except BaseException:
-        _write_atomic(manifest, backup_manifest)
+        write_text_atomic(manifest, backup_manifest)
         if backup_target is None:
             target.unlink(missing_ok=True)
             if new_dir and target.parent.exists() and not any(target.parent.iterdir()):
@@ -305,7 +308,8 @@ def merge_template(root: Path, figures: pd.DataFrame, year: int, label: str) -> 
         else:
             target.write_bytes(backup_target)
         raise
-    return MergeResult(len(new_rows), unchanged, target_rel if new_rows else None, missing_statistics(region, year))
+    return MergeResult(len(new_rows), unchanged, target_rel if new_rows else None, missing_statistics(region, year),
+                       region)
 
 
 def missing_statistics(region: Region, year: int, method: str | None = None) -> list[dict[str, str]]:
@@ -330,7 +334,8 @@ def _canonical(item: str, value: float, unit: str) -> float:
     return value * convert_factor(unit, canonical)
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def write_text_atomic(path: Path, text: str) -> None:
+    """Replace a text file whole (a reader sees the old file or the new one, never half of it)."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)

@@ -44,11 +44,7 @@ class Scenario:
     values: dict[str, float]  # parameter id -> value (a scalar) or factor (a table)
 
     def profile(self, profile: MethodProfile) -> MethodProfile:
-        params = dict(profile.parameters)
-        for pid, x in self.values.items():
-            params[pid] = params[pid].scaled(x)
-        return MethodProfile(profile.id, profile.name_zh, profile.name_en, profile.description, profile.indicators,
-                             params, profile.price_index, profile.files, profile.variants, profile.value_items)
+        return profile.with_overrides({pid: profile.parameters[pid].scaled(x) for pid, x in self.values.items()})
 
 
 def ranged_parameters(profile: MethodProfile, indicator_ids: list[str], spec: UncertaintySpec) -> list[Parameter]:

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.background import BackgroundTask
 
 from gep.errors import N_, InputError, NotFound
 from gep.kit.principal import Principal
@@ -231,7 +232,8 @@ def statistics_template(region_id: Id, request: Request, caller: Reader, db: Db,
                         year: Annotated[int, Query(ge=1900, le=2200)], method: Code | None = None) -> FileResponse:
     """An Excel workbook listing every statistic the method needs for every zone, per level, with units."""
     path = packages.template(db, _data_dir(request), region_id, year, method)
-    return FileResponse(path, media_type=MEDIA["xlsx"], filename=f"statistics_template_{region_id}_{year}.xlsx")
+    return FileResponse(path, media_type=MEDIA["xlsx"], filename=f"statistics_template_{region_id}_{year}.xlsx",
+                        background=BackgroundTask(path.unlink, missing_ok=True))  # made per request, not kept
 
 
 @router.post("/regions/{region_id}/statistics")

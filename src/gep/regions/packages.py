@@ -55,18 +55,12 @@ def stage(data_dir: Path, received: list[tuple[Path, str]]) -> Path:
 
 
 def create_region(session: Session, data_dir: Path, folder: Path, by: Principal, label: str, digest: str) -> Region:
-    """A new region from an uploaded package: validated where it was staged, then moved into the data folder's
-    regions and imported; on any problem nothing is kept."""
-    from gep.accounting.region import load_region
-
+    """A new region from an uploaded package: moved into the data folder's regions and imported there (the import
+    validates it whole); on any problem nothing is kept."""
     by.require(service.IMPORT)
     try:
         root = uploads.package_root(folder)
-        try:
-            region = load_region(root)
-        except RegionError as exc:
-            raise RegionError(label, exc.problems) from None
-        dest = data_dir / "regions" / f"{region.id}-{uuid.uuid4().hex[:8]}"
+        dest = data_dir / "regions" / f"{_package_id(root)}-{uuid.uuid4().hex[:8]}"
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(root), dest)
     finally:
@@ -80,6 +74,18 @@ def create_region(session: Session, data_dir: Path, folder: Path, by: Principal,
     return row
 
 
+def _package_id(root: Path) -> str:
+    """The package's region id for its folder's name (an operator reads it), or "region" when it has none yet."""
+    import re
+    import tomllib
+
+    try:
+        raw = str(tomllib.loads((root / "region.toml").read_text(encoding="utf-8"))["region"]["id"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "region"
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", raw)[:60] or "region"
+
+
 def add_files(session: Session, data_dir: Path, region_id: int, folder: Path, by: Principal, label: str,
               digest: str) -> Region:
     """New or replaced files of an existing region (a new year's rasters and statistics, a region.toml that lists
@@ -91,8 +97,7 @@ def add_files(session: Session, data_dir: Path, region_id: int, folder: Path, by
     package = Path(row.package_path)
     try:
         with uploads.region_lock(data_dir, str(row.id)):
-            root = uploads.package_root(folder) if (folder / "region.toml").exists() or \
-                any(folder.rglob("region.toml")) else folder
+            root = uploads.package_root(folder, required=False)
             files = [p for p in root.rglob("*") if p.is_file()]
             if not files:
                 raise InputError(N_("{name} holds no file"), name=label)
@@ -157,10 +162,9 @@ def import_template(session: Session, data_dir: Path, region_id: int, year: int,
     uploads.check_type(path, label if label.lower().endswith(".xlsx") else f"{label}.xlsx")
     with uploads.region_lock(data_dir, str(row.id)):
         package = Path(row.package_path)
-        figures = read_template(path, load_region(package), year, label)
-        result = merge_template(package, figures, year, label)
         region = load_region(package)
-        row.years = list(region.years)
+        result = merge_template(package, read_template(path, region, year, label), year, label, region)
+        row.years = list(result.region.years)
         audit(session, by, "statistics", "region", row.id, file=label, sha256=digest, year=year,
               added=result.added, unchanged=result.unchanged)
     return {"added": result.added, "unchanged": result.unchanged, "file": result.file, "missing": result.missing}
@@ -193,6 +197,7 @@ def set_override(session: Session, data_dir: Path, region_id: int, pid: str, fie
     import tomlkit
 
     from gep.accounting.region import load_region
+    from gep.accounting.template import write_text_atomic
 
     row = service.get_region(session, region_id)
     may_change(row, by)
@@ -214,19 +219,13 @@ def set_override(session: Session, data_dir: Path, region_id: int, pid: str, fie
                     table[key] = fields[key]
             params[pid] = table
         text = tomlkit.dumps(doc)
-        _write(manifest, text)
+        write_text_atomic(manifest, text)
         try:
             load_region(row.package_path).profile()
         except BaseException:
-            _write(manifest, before)
+            write_text_atomic(manifest, before)
             raise
         audit(session, by, "override" if fields is not None else "override_removed", "region", row.id,
               parameter=pid, sha256=hashlib.sha256(text.encode()).hexdigest(),
               **({k: fields.get(k) for k in OVERRIDE_KEYS} if fields else {}))
     return parameters(session, region_id)
-
-
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:6]}")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)

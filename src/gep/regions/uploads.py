@@ -142,13 +142,16 @@ def unpack(archive: Path, dest: Path, name: str, limits: Limits | None = None) -
             check_type(target, str(rel))
 
 
-def package_root(folder: Path) -> Path:
-    """The folder holding region.toml: the staging folder itself or the one folder a zip wrapped it in."""
+def package_root(folder: Path, required: bool = True) -> Path:
+    """The folder holding region.toml: the staging folder itself or the one folder a zip wrapped it in. When
+    none holds it and it is not `required` (files added to a region), the staging folder itself."""
     if (folder / "region.toml").exists():
         return folder
     found = [p.parent for p in folder.rglob("region.toml") if "__MACOSX" not in p.parts]
     if len(found) == 1 and len(found[0].relative_to(folder).parts) <= 2:
         return found[0]
+    if not required and not found:
+        return folder
     raise InputError(N_("the upload holds no region.toml at its top (or in one folder): not a region package"))
 
 

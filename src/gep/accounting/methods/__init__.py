@@ -312,10 +312,10 @@ def load_profile(name_or_path: str) -> MethodProfile:
     parent = load_profile(head["extends"]) if "extends" in head else None
     params = dict(parent.parameters) if parent else {}
     for pid, raw in data.get("parameters", {}).items():
-        found = parameter_problems(pid, raw, where)
-        problems += found
-        if not found:
+        try:
             params[pid] = parse_parameter(pid, raw, where)
+        except ProfileError as exc:
+            problems += exc.problems
     index_raw = data.get("price_index")
     index = parent.price_index if parent else PriceIndex({}, "", False)
     if index_raw:
