@@ -113,8 +113,9 @@ async function loadParameters() {
     if (o && window.GEP.can_import) {
       const b = el("button", {type: "button", class: "secondary", "data-remove": p.id}, T("Remove"));
       b.addEventListener("click", async () => {
+        b.disabled = true;  // one removal, however often it is clicked
         try { await api(`/api/regions/${current()}/parameters/${p.id}`, {method: "DELETE"}); loadParameters(); }
-        catch (ex) { failIn("override-error", ex); }
+        catch (ex) { failIn("override-error", ex); b.disabled = false; }
       });
       cell.append(b);
     }
