@@ -145,11 +145,10 @@ def test_issue_download_verify_tamper_revoke(platform: tuple[TestClient, Path, s
 def test_the_signing_key_is_made_once_and_kept_private(tmp_path: Path) -> None:
     path = keys.key_path(tmp_path)
     a = keys.signer(path)
-    keys.signer.cache_clear()
+    keys._load.cache_clear()
     b = keys.signer(path)
     assert a.key_id == b.key_id and oct(path.stat().st_mode & 0o777) == "0o600"
-    path.write_text("not a key")
-    keys.signer.cache_clear()
+    assert oct(path.parent.stat().st_mode & 0o777) == "0o700"
+    path.write_text("not a key")  # a changed file is read again, without clearing any cache
     with pytest.raises(InputError, match="not an unencrypted PEM private key"):
         keys.signer(path)
-    keys.signer.cache_clear()

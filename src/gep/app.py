@@ -121,11 +121,23 @@ DOCS_PAGE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title
 <script src="/static/kit/docs.js"></script></body></html>"""
 
 
+def make_keys(data_dir: Path) -> Path:
+    """The secrets kept outside the database, made at first start: the certificate signing key and the session
+    secret (docs/deploy.md). Returns the session secret's file."""
+    from gep.certificates import keys
+    from gep.kit import keyring
+
+    keys.signer(keys.key_path(data_dir))
+    path = keyring.session_keys_path(data_dir)
+    keyring.session_keys(path)
+    return path
+
+
 def create_app(settings: Settings | None = None, domains: Sequence[Domain] = DOMAINS) -> FastAPI:
     settings = settings or Settings()
     platform = build_platform(domains)
     engine = make_engine(settings.database_url)
-    factory = session_factory(engine)
+    factory = session_factory(engine, info={"session_keys": make_keys(settings.data_dir)})
     worker = Worker(platform, factory, services(settings)) if settings.job_mode == "inline" else None
 
     @asynccontextmanager

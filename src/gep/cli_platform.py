@@ -71,7 +71,10 @@ def worker_cmd(database_url: DbUrl = None, data_dir: DataDir = None) -> None:
     url = _url(database_url)
     settings = Settings(database_url=url, data_dir=_data_dir(data_dir))
     worker = Worker(build_platform(), session_factory(make_engine(url)), services(settings))
-    console.print(f"worker {worker.name} waiting for tasks in {url}")
+    from sqlalchemy.engine import make_url
+
+    shown = make_url(url).render_as_string(hide_password=True)  # never a password in a log
+    console.print(f"worker {worker.name} waiting for tasks in {shown}")
     worker.run_forever()
 
 
@@ -433,3 +436,6 @@ def install(app: typer.Typer) -> None:
     app.add_typer(certificate_app, name="certificate")
     app.add_typer(carbon_app, name="carbon")
     app.add_typer(trace_app, name="trace")
+    from gep import cli_operations
+
+    cli_operations.install(app)

@@ -23,7 +23,8 @@ from pathlib import Path
 
 from gep.kit.domain import Domain
 
-COMPOSITION = ("gep.app", "gep.cli", "gep.cli_platform", "gep.contracts", "gep.i18n_tools", "gep.migrations")
+COMPOSITION = ("gep.app", "gep.cli", "gep.cli_platform", "gep.cli_operations", "gep.contracts", "gep.i18n_tools",
+               "gep.migrations", "gep.operations")
 ENGINE = ("gep.accounting", "gep.invest", "gep.report", "gep.demo", "gep.testing")
 TOOLKIT = ("gep.kit", "gep.db")
 WEB_AND_DATABASE = ("fastapi", "starlette", "sqlalchemy", "gep.db", "gep.kit.web", "gep.kit.tasks", "gep.kit.events")

@@ -99,8 +99,9 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    factory = sessionmaker(engine, expire_on_commit=False)
+def session_factory(engine: Engine, info: dict[str, Any] | None = None) -> sessionmaker[Session]:
+    """Sessions of `engine`; `info` is copied onto each (the app names its session secret's file there)."""
+    factory = sessionmaker(engine, expire_on_commit=False, info=info)
     event.listen(factory, "do_orm_execute", _apply_scope)
     return factory
 

@@ -38,7 +38,9 @@ class Source:
 def sources() -> list[Source]:
     from gep.app import DOMAINS
 
-    return [Source(ENGINE_ROOT, (ENGINE_ROOT.parent / "errors.py",)), *(Source(d.root) for d in DOMAINS)]
+    operations = tuple(sorted((ENGINE_ROOT.parent / "operations").glob("*.py")))  # the operator's commands' words
+    return [Source(ENGINE_ROOT, (ENGINE_ROOT.parent / "errors.py",)),
+            *(Source(d.root, operations if d.name == "kit" else ()) for d in DOMAINS)]
 
 
 def _messages(source: Source) -> Iterator[tuple[str, str, int]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 from collections.abc import Collection
@@ -18,7 +17,9 @@ from gep.auth import rules
 from gep.auth.models import ApiToken, LoginAttempt, Organisation, User, WebSession
 from gep.db import found, unit_of_work
 from gep.errors import N_, Conflict, InputError, NotAuthenticated, NotFound, TooManyRequests
+from gep.kit import keyring
 from gep.kit.audit import audit, aware, now
+from gep.kit.keyring import SessionKeys
 from gep.kit.principal import Principal
 
 log = logging.getLogger(__name__)
@@ -28,8 +29,19 @@ TOKEN_DAYS = 90
 MANAGE = "auth.users.manage"
 
 
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
+def _keys(session: Session) -> SessionKeys:
+    """The session secret whose file the app named on its sessions (gep.kit.keyring; re-read when it is
+    rotated), or a process-local one."""
+    path = session.info.get("session_keys")
+    return keyring.session_keys(path) if path is not None else keyring.process_local()
+
+
+def _digest(session: Session, secret: str) -> str:
+    return _keys(session).digest(secret)
+
+
+def _candidates(session: Session, secret: str) -> list[str]:
+    return _keys(session).candidates(secret)
 
 
 @cache
@@ -143,7 +155,7 @@ def set_password(session: Session, user: User, password: str, by: Principal, kee
     """A new password; every session but `keep_session` (the caller's own) ends and every token is revoked."""
     _check_password(password, user.username, user.display_name)
     user.password_hash = HASHER.hash(password)
-    _end_all(session, user.id, keep=_digest(keep_session) if keep_session else None)
+    _end_all(session, user.id, keep=_candidates(session, keep_session) if keep_session else None)
     audit(session, by, "set_password", "user", user.id)
 
 
@@ -163,10 +175,10 @@ def reset_password(session: Session, user_id: int, new: str, by: Principal) -> N
     set_password(session, get_user(session, user_id), new, by)
 
 
-def _end_all(session: Session, user_id: int, keep: str | None = None) -> None:
+def _end_all(session: Session, user_id: int, keep: list[str] | None = None) -> None:
     q = delete(WebSession).where(WebSession.user_id == user_id)
     if keep:
-        q = q.where(WebSession.id_hash != keep)
+        q = q.where(WebSession.id_hash.not_in(keep))
     session.execute(q.execution_options(synchronize_session=False))
     session.execute(update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked.is_(False))
                     .values(revoked=True).execution_options(synchronize_session=False))
@@ -212,14 +224,14 @@ def authenticate(session: Session, factory: sessionmaker[Session], username: str
 def open_session(session: Session, user: User) -> tuple[str, str]:
     """Start a browser session; returns (cookie value, CSRF token)."""
     sid, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
-    session.add(WebSession(id_hash=_digest(sid), user_id=user.id, csrf_token=csrf, created_at=now(),
+    session.add(WebSession(id_hash=_digest(session, sid), user_id=user.id, csrf_token=csrf, created_at=now(),
                            expires_at=now() + timedelta(hours=SESSION_HOURS)))
     audit(session, user.id, "login", "user", user.id)
     return sid, csrf
 
 
 def close_session(session: Session, sid: str) -> None:
-    ws = session.get(WebSession, _digest(sid))
+    ws = session.scalars(select(WebSession).where(WebSession.id_hash.in_(_candidates(session, sid)))).first()
     if ws is not None:
         audit(session, ws.user_id, "logout", "user", ws.user_id)
         session.delete(ws)
@@ -228,7 +240,7 @@ def close_session(session: Session, sid: str) -> None:
 def issue_token(session: Session, user: User, name: str = "") -> str:
     """A new API bearer token (shown once; only its hash is stored)."""
     token = "gep_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, name=name, token_hash=_digest(token), created_at=now(),
+    session.add(ApiToken(user_id=user.id, name=name, token_hash=_digest(session, token), created_at=now(),
                          expires_at=now() + timedelta(days=TOKEN_DAYS), revoked=False))
     audit(session, user.id, "issue_token", "user", user.id, name=name)
     return token
@@ -254,7 +266,7 @@ class Authenticator:
 
     def from_session(self, session: Session, sid: str) -> Principal | None:
         found_ = session.execute(select(WebSession, User).join(User, User.id == WebSession.user_id)
-                                 .where(WebSession.id_hash == _digest(sid))).first()
+                                 .where(WebSession.id_hash.in_(_candidates(session, sid)))).first()
         if found_ is None:
             return None
         ws, user = found_
@@ -266,7 +278,7 @@ class Authenticator:
     def from_token(self, session: Session, token: str) -> Principal | None:
         # one query, not three: every API request starts here
         found_ = session.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id)
-                                 .where(ApiToken.token_hash == _digest(token))).first()
+                                 .where(ApiToken.token_hash.in_(_candidates(session, token)))).first()
         if found_ is None:
             return None
         row, user = found_

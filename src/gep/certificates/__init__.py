@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gep.certificates import api, models, pages, service
+from gep.certificates import api, audit_seal, models, pages, service
 from gep.errors import N_
 from gep.kit.domain import Domain
 
@@ -21,4 +21,6 @@ domain = Domain(
     },
     grants={"exchange_officer": {service.REVOKE, service.READ_ALL}},
     shared=True,
+    tasks=audit_seal.TASKS,
+    on_start=audit_seal.ensure,
 )

@@ -1,16 +1,15 @@
 """The platform's signing key: an Ed25519 private key in a file of the data folder, made on first use.
 
-Only the file holds the private key (mode 0600, written atomically); the database keeps the public keys, so
-certificates signed by an older key stay verifiable after the key is replaced. `GEP_SIGNING_KEY` names another
+Only the file holds the private key (mode 0600, written atomically, in `keys/` of mode 0700); the database keeps
+the public keys, so certificates and trace chains signed by an older key stay verifiable after `gep keys rotate
+signing` replaces it. `GEP_SIGNING_KEY` names another
 file (a mounted secret).
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -54,23 +53,21 @@ def key_path(data_dir: Path) -> Path:
     return Path(os.environ.get("GEP_SIGNING_KEY") or Path(data_dir) / "keys" / KEY_FILE)
 
 
-@lru_cache(maxsize=8)
 def signer(path: Path) -> Signer:
-    """The key in `path`, made (once, atomically) when there is none."""
+    """The key in `path`, made (once, atomically) when there is none; re-read when the file is replaced (a
+    rotation takes effect in running processes without a restart)."""
+    from gep.kit.keyring import write_private
+
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
         key = Ed25519PrivateKey.generate()
-        pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".key-")
-        try:
-            os.fchmod(fd, 0o600)
-            os.write(fd, pem)
-            os.close(fd)
-            with contextlib.suppress(FileExistsError):
-                os.link(tmp, path)  # never replaces a key another process made at the same moment
-        finally:
-            os.unlink(tmp)
-        log.info("made a new certificate signing key in %s", path)
+        if write_private(path, key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()), replace=False):
+            log.info("made a new certificate signing key in %s", path)
+    stat = path.stat()
+    return _load(path, stat.st_mtime_ns, stat.st_ino)
+
+
+@lru_cache(maxsize=8)
+def _load(path: Path, _mtime: int, _inode: int) -> Signer:
     try:
         loaded = load_pem_private_key(path.read_bytes(), password=None)
     except (ValueError, TypeError):
@@ -78,6 +75,19 @@ def signer(path: Path) -> Signer:
     if not isinstance(loaded, Ed25519PrivateKey):
         raise InputError(N_("{file} holds a key that is not Ed25519"), file=str(path))
     return Signer(loaded, path)
+
+
+def rotate(path: Path) -> tuple[Signer, Signer]:
+    """Replace the signing key with a new one; returns (old, new). The caller registers both public keys first
+    (`service.register_key`), so what the old key signed stays verifiable; the old private key is gone."""
+    from gep.kit.keyring import write_private
+
+    old = signer(path)
+    key = Ed25519PrivateKey.generate()
+    write_private(path, key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()), replace=True)
+    new = signer(path)
+    log.info("certificate signing key rotated in %s: %s replaced by %s", path, old.key_id, new.key_id)
+    return old, new
 
 
 def public_key_from_pem(data: bytes, name: str) -> bytes:

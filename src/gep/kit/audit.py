@@ -31,6 +31,9 @@ class AuditEntry(Base):
     entity_id: Mapped[str] = mapped_column(String(80), default="")
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
     note: Mapped[str] = mapped_column(Text, default="")
+    # the tamper-evident chain (gep.kit.audit_chain): set when the row is sealed, a few minutes after it is written
+    seq: Mapped[int | None] = mapped_column(Integer, nullable=True, unique=True)
+    hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 def _user_id(by: Principal | int | None) -> int | None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
+    from sqlalchemy import Connection
     from sqlalchemy.orm import Session, sessionmaker
 
     from gep.kit.events import Event
@@ -105,6 +106,11 @@ class Domain:
     authenticator: Authenticator | None = None
     depends_on: tuple[str, ...] = ()  # domains this one calls (listed in docs/architecture.md, checked in CI)
     shared: bool = False  # a shared service (the ledger, certificates): below the mechanisms, any may use it
+    # folders of the data folder whose subfolders belong to this domain's rows; a backup keeps a subfolder only if
+    # one of the paths `data_refs` reads (from the backup's own copy of the database) points into it
+    on_start: Callable[[Session], None] | None = None  # run by each worker as it starts (schedule a timer)
+    data_folders: tuple[str, ...] = ()
+    data_refs: Callable[[Connection], Iterable[str]] | None = None
 
     @property
     def templates(self) -> Path | None:

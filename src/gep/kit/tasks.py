@@ -28,6 +28,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 from gep.db import Base, UtcDateTime, found, unit_of_work
 from gep.errors import N_, Conflict, GepError, Word
 from gep.kit.audit import aware, now
+from gep.kit.logs import context
 
 log = logging.getLogger(__name__)
 
@@ -244,6 +245,10 @@ class Runner:
         return True
 
     def run(self, task: Claimed) -> None:
+        with context(f"task:{task.id}"):  # every line the task writes names it
+            self._run_claimed(task)
+
+    def _run_claimed(self, task: Claimed) -> None:
         kind = self.kinds[task.kind]
         if task.attempts > task.max_attempts:  # its workers kept dying under it
             self._dead(task, "the worker running it stopped before it finished, "

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from gep.db import unit_of_work
 from gep.kit import events
 from gep.kit.logs import context
 from gep.kit.platform import Platform
@@ -85,6 +86,13 @@ class Worker:
             log.info("worker %s: lane %s stopped", self.name, lane)
 
     def start(self) -> None:
+        for domain in self.platform.domains:
+            if domain.on_start is not None:
+                try:
+                    with unit_of_work(self.factory) as session:
+                        domain.on_start(session)
+                except Exception:  # a database not yet migrated, say: the worker still starts
+                    log.exception("worker %s: the start of %s failed", self.name, domain.name)
         for lane in self.lanes:
             thread = threading.Thread(target=self._loop, args=(lane,), name=f"gep-worker-{lane}", daemon=True)
             thread.start()

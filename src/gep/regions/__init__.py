@@ -31,4 +31,6 @@ domain = Domain(
                     on_dead=jobs.on_dead),),
     handlers=(EventHandler(service.RUN_FINISHED, jobs.tell_requester),),
     seed=seed.seed,
+    data_folders=("regions", "runs"),
+    data_refs=service.data_refs,
 )

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import shapely
-from sqlalchemy import func, insert, select
+from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -404,3 +404,11 @@ def _statistic(run: AccountingRun, code: str, item: str) -> float | None:
 
 def _zone_dict(z: Zone) -> dict[str, Any]:
     return {"code": z.code, "name": z.name, "level": z.level, "parent_code": z.parent_code, "area_km2": z.area_km2}
+
+
+def data_refs(conn: Connection) -> list[str]:
+    """The data-folder paths the rows name: each region's package and each stored run's accounts (a backup keeps
+    exactly these of the regions/ and runs/ folders)."""
+    packages = conn.execute(select(Region.package_path)).scalars()
+    outputs = conn.execute(select(AccountingRun.output_dir).where(AccountingRun.output_dir != "")).scalars()
+    return [*packages, *outputs]

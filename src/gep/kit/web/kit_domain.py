@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gep.errors import N_
-from gep.kit import audit, events, notify, tasks
+from gep.kit import audit, audit_chain, events, notify, tasks
 from gep.kit.domain import Domain, NavEntry, TaskKind
 from gep.kit.web import routes
 
@@ -20,4 +20,4 @@ domain = Domain(
     tasks=(TaskKind(notify.DELIVER, notify.deliver),),
 )
 
-MODELS = (audit, tasks, events, notify)  # the kit's own tables
+MODELS = (audit, audit_chain, tasks, events, notify)  # the kit's own tables
