@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
@@ -192,10 +192,10 @@ def test_the_worker_seals_with_the_platform_key(platform: tuple[str, Path]) -> N
     with unit_of_work(factory) as s:
         seal = s.scalars(select(AuditSeal)).one()
         assert seal.key_id in certificates.known_keys(s)
-        assert audit_chain.verify(s, audit_seal.checker(s)).problems == []
+        assert audit_chain.verify(s, audit_seal.checker(data)).problems == []
         s.execute(update(AuditSeal).values(signature=b"\0" * 64))
     with unit_of_work(factory) as s:
-        assert [p.message for p in audit_chain.verify(s, audit_seal.checker(s)).problems] == [
+        assert [p.message for p in audit_chain.verify(s, audit_seal.checker(data)).problems] == [
             "the seal at {seq} is not signed by a key of the platform"]
 
 
@@ -248,3 +248,71 @@ def test_two_sealers_and_many_writers_at_once_make_one_chain(live_url: str) -> N
         total = s.scalar(select(AuditEntry.id).order_by(AuditEntry.id.desc()).limit(1))
         assert verdict.problems == [] and verdict.unsealed == 0 and verdict.checked > 100
         assert verdict.checked == len(list(s.scalars(select(AuditEntry.id)))) and total
+
+
+def test_a_key_planted_in_the_database_cannot_sign_a_rewritten_chain(platform: tuple[str, Path]) -> None:
+    """Someone who can write to the database adds a key of their own to the certificates' register, rewrites a
+    row, its hash and the seal, and signs the seal: the chain is checked against keys/, so it is refused. A key
+    retired by a rotation still vouches for what it sealed."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from gep.certificates import keys, rules
+    from gep.certificates.models import SigningKey
+
+    url, data = platform
+    factory = session_factory(make_engine(url))
+    with unit_of_work(factory) as s:
+        audit(s, None, "approve", "loan", 7, amount=100)
+        audit_seal.seal_now(s, data)
+    keys.rotate(keys.key_path(data))  # the seal's key is now a retired one
+    with unit_of_work(factory) as s:
+        audit(s, None, "approve", "loan", 8, amount=200)
+        audit_seal.seal_now(s, data)
+    with unit_of_work(factory) as s:
+        assert audit_chain.verify(s, audit_seal.checker(data)).problems == []
+    mine = Ed25519PrivateKey.generate()
+    mine_id = rules.key_id(mine.public_key())
+    with unit_of_work(factory) as s:
+        s.add(SigningKey(key_id=mine_id, public_key=rules.public_bytes(mine.public_key()), created_at=now()))
+        row = s.scalars(select(AuditEntry).where(AuditEntry.entity_id == "7")).one()
+        row.detail = {"amount": 100_000}
+        s.flush()
+        row.hash = audit_chain.row_hash(audit_chain.GENESIS, 1, audit_chain.content(row))
+        later = s.scalars(select(AuditEntry).where(AuditEntry.seq == 2)).one()
+        later.hash = audit_chain.row_hash(row.hash, 2, audit_chain.content(later))
+        for seal in s.scalars(select(AuditSeal)):
+            seal.hash = row.hash if seal.seq == 1 else later.hash
+            seal.key_id = mine_id
+            seal.signature = mine.sign(audit_chain.seal_message(seal.kind, seal.seq, seal.hash))
+    with unit_of_work(factory) as s:
+        problems = audit_chain.verify(s, audit_seal.checker(data)).problems
+    assert [p.message for p in problems] == ["the seal at {seq} is not signed by a key of the platform"] * 2
+
+
+def test_a_planted_checkpoint_does_not_hide_deleted_rows(memory: sessionmaker[Session]) -> None:
+    wipe(memory)
+    with unit_of_work(memory) as s:
+        for i in range(6):
+            audit(s, None, "pay", "thing", i)
+        audit_chain.seal(s, sign)
+    with unit_of_work(memory) as s:  # rows 1–4 deleted, and a checkpoint at 4 put in to cover it up
+        four = s.scalars(select(AuditEntry).where(AuditEntry.seq == 4)).one()
+        s.add(AuditSeal(kind=audit_chain.PRUNE, seq=4, hash=four.hash or "", at=now(), detail={}))
+        s.execute(delete(AuditEntry).where(AuditEntry.seq <= 4))
+    with unit_of_work(memory) as s:
+        messages = {p.message for p in audit_chain.verify(s, check).problems}
+    assert "the seal at {seq} is not signed by a key of the platform" in messages  # unsigned
+    assert any("past the last export" in m for m in messages)  # and nothing was ever exported
+
+
+def test_the_chain_does_not_depend_on_the_connections_time_zone(pg_url: str) -> None:
+    upgrade(pg_url)
+    factory = session_factory(make_engine(pg_url))
+    with unit_of_work(factory) as s:
+        for i in range(3):
+            audit(s, None, "step", "thing", i, note="北京时间")
+        audit_chain.seal(s, sign)
+    shanghai = session_factory(make_engine(pg_url + "%20-ctimezone%3DAsia/Shanghai"))
+    with unit_of_work(shanghai) as s:
+        assert str(s.execute(text("SHOW timezone")).scalar()) == "Asia/Shanghai"
+        assert audit_chain.verify(s, check).problems == []

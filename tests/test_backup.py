@@ -221,7 +221,7 @@ def test_a_damaged_archive_is_refused_and_nothing_changes(platform: tuple[str, P
         restore.restore(bad, url, data, DOMAINS, moved=True)
     assert bad.name in str(caught.value)
     _nothing_changed(url, data, before if url.startswith("sqlite") else {"rows": {}, "files": None}, tmp_path)
-    assert not (tmp_path.parent / "evil.txt").exists()
+    assert not (tmp_path / "evil.txt").exists() and not (data / "evil.txt").exists()
 
 
 def test_an_archive_from_a_newer_gep_is_refused(platform: tuple[str, Path], tmp_path: Path) -> None:

@@ -89,7 +89,7 @@ class Settings:
     public_url: str = field(default_factory=lambda: os.environ.get("GEP_PUBLIC_URL", ""))
 
     def __post_init__(self) -> None:
-        self.data_dir = Path(self.data_dir)
+        self.data_dir = Path(self.data_dir).absolute()  # rows name paths in it: never relative to a working folder
         self.import_dir = Path(self.import_dir) if str(self.import_dir) not in ("", ".") else self.data_dir / "imports"
 
 

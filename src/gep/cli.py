@@ -55,7 +55,7 @@ def _fail(exc: Exception) -> None:
 
 def run_accounting(region_dir: Path, year: int | None, method: str | None, out: Path | None,
                    price_year: int | None, density: bool, overwrite: bool = False,
-                   uncertainty: Any = None) -> Path:
+                   uncertainty: Any = None, scheduler: str | None = None) -> Path:
     """Load, account and write; shared by `gep account` and `gep demo`. The output folder is checked before
     anything is computed: never one holding the user's files, earlier accounts only with `overwrite`."""
     from gep.accounting.accounts import check_target
@@ -71,7 +71,7 @@ def run_accounting(region_dir: Path, year: int | None, method: str | None, out: 
         check_target(out, overwrite)
     with _progress() as bar:
         accounts = account(region, year, method=method, price_year=price_year, progress=RichProgress(bar),
-                           uncertainty=uncertainty)
+                           uncertainty=uncertainty, scheduler=scheduler)
         bar.console.print(f"writing {out}")
         accounts.write(out, density=density)
     _print_summary(accounts.table, accounts.metadata)
@@ -127,6 +127,9 @@ def account_cmd(
                                                    "tornado")] = False,
     samples: Annotated[int, typer.Option(help="Monte Carlo samples for --uncertainty")] = 64,
     seed: Annotated[int, typer.Option(help="random seed for --uncertainty")] = 0,
+    scheduler: Annotated[str | None, typer.Option(help="a Dask distributed scheduler (tcp://host:8786) to run the "
+                                                       "pass over the chunks on; its workers must reach the "
+                                                       "package's files (docs/accounting.md)")] = None,
 ) -> None:
     """Account GEP for every zone at every level and write the accounts (and, with --report, the report)."""
     try:
@@ -135,7 +138,7 @@ def account_cmd(
             from gep.accounting.uncertainty import UncertaintySpec
 
             spec = UncertaintySpec(samples=samples, seed=seed)
-        written = run_accounting(region, year, method, out, price_year, density, overwrite, spec)
+        written = run_accounting(region, year, method, out, price_year, density, overwrite, spec, scheduler)
         if report:
             _report([written], None, lang, FORMATS_DEFAULT)
     except GepError as exc:

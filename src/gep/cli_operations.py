@@ -36,6 +36,9 @@ def backup_cmd(
                   f"files of the data folder, {done.seconds:.1f} s)", highlight=False)
     for path in done.external:
         console.print(f"also kept, from outside the data folder: {escape(path)}", highlight=False)
+    for path in done.missing:
+        console.print(f"[yellow]missing[/yellow] (the database names it, but it does not exist): {escape(path)}",
+                      highlight=False)
     for name in ("GEP_SIGNING_KEY", "GEP_SESSION_SECRETS"):
         if os.environ.get(name):
             console.print(f"[yellow]not in the archive[/yellow]: {name}={escape(os.environ[name])} (a mounted secret: "
@@ -173,7 +176,7 @@ def audit_verify_cmd(
         with unit_of_work(_factory(database_url)) as s:
             audit_seal.seal_now(s, _data_dir(data_dir))
         with unit_of_work(_factory(database_url)) as s:
-            verdict = audit_chain.verify(s, audit_seal.checker(s))
+            verdict = audit_chain.verify(s, audit_seal.checker(_data_dir(data_dir)))
             problems = list(verdict.problems)
             for path in export or []:
                 problems += audit_chain.check_export(s, read_export(path))
@@ -250,7 +253,8 @@ def audit_export_cmd(
         Path(tmp).replace(out)
         sha = hashlib.sha256(out.read_bytes()).hexdigest()
         if last is not None:
-            audit_chain.record_export(s, int(last["seq"]), str(last["hash"]), out.name, sha, rows)
+            audit_chain.record_export(s, int(last["seq"]), str(last["hash"]), out.name, sha, rows,
+                                      audit_seal.signer_of(s, _data_dir(data_dir)))
         audit(s, None, "export", "audit_log", out.name, rows=rows, sha256=sha, since_seq=since)
     console.print(f"{rows} audit rows written to [bold]{escape(str(out))}[/bold] (SHA-256 {sha[:16]}…)",
                   highlight=False)
@@ -272,7 +276,7 @@ def audit_prune_cmd(
     try:
         with unit_of_work(_factory(database_url)) as s:
             audit_seal.seal_now(s, _data_dir(data_dir))
-            n = audit_chain.prune(s, older_than_days)
+            n = audit_chain.prune(s, older_than_days, audit_seal.signer_of(s, _data_dir(data_dir)))
             audit(s, None, "prune", "audit_log", "", rows=n, older_than_days=older_than_days)
     except GepError as exc:
         _fail(exc)

@@ -7,6 +7,7 @@ sum up the levels.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -135,6 +136,7 @@ class _Run:
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     given: list[dict[str, Any]] = field(default_factory=list)
+    scheduler: Any = None  # a dask.distributed Client, or None for the local threads
 
     def pixel_layers(self, indicators: list[Indicator], ctx: PixelContext | None = None,
                      prefix: str = "") -> tuple[dict[str, Layer], list[Indicator]]:
@@ -157,8 +159,12 @@ class _Run:
         self.progress.stage(N_("one pass over the chunks"))
         t0 = time.perf_counter()
         rasters = {k: v for k, v in layers.items() if not isinstance(v, ClassValues)}
-        sums, counts = zonal_sums(zone_index, rasters, len(zones.frame), eco_index, len(eco_ids) + 1,
-                                  callbacks=[_DaskProgress(self.progress)])
+        if self.scheduler is None:
+            sums, counts = zonal_sums(zone_index, rasters, len(zones.frame), eco_index, len(eco_ids) + 1,
+                                      callbacks=[_DaskProgress(self.progress)])
+        else:
+            sums, counts = zonal_sums(zone_index, rasters, len(zones.frame), eco_index, len(eco_ids) + 1,
+                                      scheduler=self.scheduler)
         by_class = {key: counts @ layer.values for key, layer in layers.items() if isinstance(layer, ClassValues)}
         if by_class:  # class-only layers: exact sums from the zone × class counts
             sums = pd.concat([sums, pd.DataFrame(by_class, index=sums.index)], axis=1)
@@ -366,9 +372,27 @@ def _levels_table(region: Region, lowest: pd.DataFrame, attrs: list[dict[str, An
 
 
 def account(region: Region, year: int, method: str | None = None, price_year: int | None = None,
-            progress: Progress | None = None, uncertainty: UncertaintySpec | None = None) -> Accounts:
+            progress: Progress | None = None, uncertainty: UncertaintySpec | None = None,
+            scheduler: str | None = None) -> Accounts:
     """Compute the GEP accounts of `region` for `year` at every level (with `uncertainty`, also the range of
-    every indicator and of GEP at every zone, from the parameters' ranges, in the same pass)."""
+    every indicator and of GEP at every zone, from the parameters' ranges, in the same pass). With `scheduler`
+    (a Dask distributed scheduler's address, tcp://host:8786), the one pass over the chunks runs on that cluster:
+    its workers read the rasters from the package's paths themselves, so these must be reachable from them."""
+    if scheduler is None:
+        return _account(region, year, method, price_year, progress, uncertainty, None)
+    from distributed import Client
+
+    try:
+        client = Client(scheduler, timeout=os.environ.get("GEP_DASK_TIMEOUT", "30s"), set_as_default=False)
+    except OSError as exc:
+        raise InputError(N_("cannot reach the Dask scheduler at {address}: {error}"), address=scheduler,
+                         error=str(exc)) from None
+    with client:
+        return _account(region, year, method, price_year, progress, uncertainty, client)
+
+
+def _account(region: Region, year: int, method: str | None, price_year: int | None, progress: Progress | None,
+             uncertainty: UncertaintySpec | None, client: Any) -> Accounts:
     if year not in region.years:
         raise InputError(N_("region {region} has no data for {year}; its years are {years}"), region=region.id,
                          year=year, years=", ".join(map(str, region.years)))
@@ -376,7 +400,7 @@ def account(region: Region, year: int, method: str | None = None, price_year: in
     t_start = time.perf_counter()
     progress.stage(N_("method profile"))
     profile = region.profile(method)
-    run = _Run(region, year, profile, price_year or year, progress, notes=list(region.notes))
+    run = _Run(region, year, profile, price_year or year, progress, notes=list(region.notes), scheduler=client)
     indicators = [cls() for cls in check_profile(profile)]
     progress.stage(N_("build the lazy graph"))
     pctx = PixelContext(region, year, profile)

@@ -217,7 +217,8 @@ def _block_sums(zone: np.ndarray, *layers: np.ndarray, n_zones: int, n_classes: 
 
 def zonal_sums(zone_index: da.Array, layers: dict[str, da.Array], n_zones: int,
                classes: da.Array | None = None, n_classes: int = 0,
-               callbacks: Sequence[Any] | None = None, group_size: int = 24) -> tuple[pd.DataFrame, np.ndarray]:
+               callbacks: Sequence[Any] | None = None, group_size: int = 24,
+               scheduler: Any = "threads") -> tuple[pd.DataFrame, np.ndarray]:
     """Sum every layer per zone and count pixels per zone and class in ONE pass over the chunks (layers go in
     groups of `group_size` per task to bound memory; the groups share the chunks they read in one compute).
 
@@ -242,8 +243,8 @@ def zonal_sums(zone_index: da.Array, layers: dict[str, da.Array], n_zones: int,
                                 new_axis=[2, 3], chunks=(1, 1, rows, n_zones + 1),
                                 meta=np.array((), dtype=np.float64), token=f"zonal-sums-{g}")
         totals.append(partial.sum(axis=(0, 1), split_every=8))
-    with dask.config.set(scheduler="threads"), ExitStack() as stack:
-        for callback in callbacks or ():
+    with dask.config.set(scheduler=scheduler), ExitStack() as stack:
+        for callback in callbacks or ():  # local schedulers only: a cluster reports on its own dashboard
             stack.enter_context(callback)
         parts = dask.compute(*totals)
     counts_part = parts[0][len(groups[0]):] if classes is not None else None

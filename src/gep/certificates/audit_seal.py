@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gep.certificates import keys, service
+from gep.db import unit_of_work
 from gep.kit import audit_chain, tasks
 from gep.kit.audit import now
 from gep.kit.domain import TaskKind
@@ -42,8 +43,9 @@ def signer_of(session: Session, data_dir: Path) -> audit_chain.Signer:
     return lambda message: (signer.key_id, signer.private.sign(message))
 
 
-def checker(session: Session) -> audit_chain.Checker:
-    known = service.known_keys(session)
+def checker(data_dir: Path) -> audit_chain.Checker:
+    """Checks a signature against the public keys in the data folder's keys/ (never the database's register)."""
+    known = keys.public_keys(keys.key_path(data_dir))
 
     def check(key_id: str, message: bytes, signature: bytes) -> bool:
         if key_id not in known:
@@ -58,9 +60,10 @@ def checker(session: Session) -> audit_chain.Checker:
 
 
 def seal_now(session: Session, data_dir: Path) -> int:
-    sealed = audit_chain.seal(session, signer_of(session, data_dir))
+    sign = signer_of(session, data_dir)
+    sealed = audit_chain.seal(session, sign)
     days = retention_days()
-    gone = audit_chain.prune(session, days) if days is not None else 0
+    gone = audit_chain.prune(session, days, sign) if days is not None else 0
     if sealed or gone:
         log.info("audit chain: %d rows sealed, %d past retention deleted", sealed, gone)
     return sealed
@@ -77,10 +80,11 @@ def ensure(session: Session) -> None:
 
 def run(ctx: TaskContext) -> None:
     assert ctx.session is not None
+    with unit_of_work(ctx.factory) as s:  # the next seal first, on its own: a seal that fails never ends the series
+        step = interval().total_seconds()
+        slot = datetime.fromtimestamp((now().timestamp() // step + 1) * step, UTC)
+        tasks.schedule(s, SEAL, at=slot, key=f"audit-seal:{slot.isoformat()}")
     seal_now(ctx.session, Path(ctx.services["data_dir"]))
-    step = interval().total_seconds()
-    slot = datetime.fromtimestamp((now().timestamp() // step + 1) * step, UTC)
-    tasks.schedule(ctx.session, SEAL, at=slot, key=f"audit-seal:{slot.isoformat()}")
 
 
 TASKS = (TaskKind(SEAL, run),)

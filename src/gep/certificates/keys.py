@@ -77,12 +77,45 @@ def _load(path: Path, _mtime: int, _inode: int) -> Signer:
     return Signer(loaded, path)
 
 
+RETIRED_FILE = "retired-signing-keys.pub"
+
+
+def retired_path(path: Path) -> Path:
+    return path.with_name(RETIRED_FILE)
+
+
+def public_keys(path: Path) -> dict[str, bytes]:
+    """The platform's public keys as the data folder knows them: the signing key's and the retired ones' (one
+    `key_id hex` a line). Unlike the database's register, nobody who can only write to the database can add to
+    it: the audit chain's seals are checked against these."""
+    current = signer(path)
+    known = {current.key_id: current.public_raw}
+    retired = retired_path(path)
+    if retired.exists():
+        for line in retired.read_text(encoding="ascii").splitlines():
+            if line.strip():
+                key_id, raw = line.split()
+                known[key_id] = bytes.fromhex(raw)
+    return known
+
+
 def rotate(path: Path) -> tuple[Signer, Signer]:
     """Replace the signing key with a new one; returns (old, new). The caller registers both public keys first
-    (`service.register_key`), so what the old key signed stays verifiable; the old private key is gone."""
+    (`service.register_key`), so what the old key signed stays verifiable; the old public key is also kept in
+    `keys/retired-signing-keys.pub`; the old private key is gone."""
+    from gep.kit.keyring import rotating
+
+    with rotating(path.parent):
+        return _rotate(path)
+
+
+def _rotate(path: Path) -> tuple[Signer, Signer]:
     from gep.kit.keyring import write_private
 
     old = signer(path)
+    retired = retired_path(path)
+    kept = retired.read_text(encoding="ascii") if retired.exists() else ""
+    write_private(retired, f"{kept}{old.key_id} {old.public_raw.hex()}\n".encode(), replace=True)
     key = Ed25519PrivateKey.generate()
     write_private(path, key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()), replace=True)
     new = signer(path)

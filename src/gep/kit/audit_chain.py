@@ -3,10 +3,12 @@
 Rows are written by many transactions at once, so they are chained afterwards: `seal` gives every row not yet
 sealed, in id order, the next number `seq` and `hash = SHA-256(previous hash, the row's content)`, and records
 the newest (seq, hash) in an `AuditSeal`, signed by the platform's key (the worker seals every few minutes, and
-`gep audit seal|verify|export` and `gep backup` seal first). A row edited after sealing no longer matches its
+`gep audit seal|verify|export|prune` seal first). A row edited after sealing no longer matches its
 hash; a deleted one leaves a gap in `seq`; deleting the newest rows leaves a signed seal pointing past the end.
-Someone who can write to the database cannot re-sign the seals without the key file; an export kept off the
-server also shows any later change (`gep audit verify --export`). Rows written since the last seal are not yet
+Seals, export records and retention checkpoints are all signed, and checked against the public keys kept in the
+data folder's `keys/` (never those in the database), so someone who can write to the database can neither re-sign
+a rewritten chain nor plant a checkpoint that hides deleted rows; an export kept off the server also shows any
+later change (`gep audit verify --export`). Rows written since the last seal are not yet
 protected: that window is the sealing interval.
 
 Retention deletes only sealed rows older than the retention that an export has already covered, and records a
@@ -21,7 +23,7 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, Integer, LargeBinary, String, delete, func, select, text, update
@@ -57,9 +59,10 @@ class AuditSeal(Base):
 
 def content(row: AuditEntry) -> dict[str, Any]:
     """What a row's hash covers: every column but the chain's own."""
-    return {"id": row.id, "at": aware(row.at).isoformat(timespec="microseconds"), "user_id": row.user_id,
-            "action": row.action, "entity": row.entity, "entity_id": row.entity_id, "detail": row.detail or {},
-            "note": row.note or ""}
+    # in UTC whatever the connection's time zone (a PostgreSQL session in Asia/Shanghai reads +08:00)
+    return {"id": row.id, "at": aware(row.at).astimezone(UTC).isoformat(timespec="microseconds"),
+            "user_id": row.user_id, "action": row.action, "entity": row.entity, "entity_id": row.entity_id,
+            "detail": row.detail or {}, "note": row.note or ""}
 
 
 def row_hash(prev: str, seq: int, fields: dict[str, Any]) -> str:
@@ -68,18 +71,31 @@ def row_hash(prev: str, seq: int, fields: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def seal_message(seq: int, digest: str) -> bytes:
-    return f"gep-audit-seal:{seq}:{digest}".encode()
+def seal_message(kind: str, seq: int, digest: str) -> bytes:
+    """What the platform's key signs for a seal, an export's end or a retention checkpoint."""
+    return f"gep-audit-{kind}:{seq}:{digest}".encode()
 
 
 def tip(session: Session) -> tuple[int, str]:
-    """The newest sealed (seq, hash), or the last retention checkpoint's, or the start."""
+    """The newest (seq, hash) on record: of the sealed rows, or of a seal or checkpoint beyond them (so rows cut off
+    the end are never numbered again: the gap stays visible), or the start."""
     row = session.execute(select(AuditEntry.seq, AuditEntry.hash).where(AuditEntry.seq.is_not(None))
                           .order_by(AuditEntry.seq.desc()).limit(1)).first()
-    if row is not None:
-        return int(row[0] or 0), str(row[1])
-    checkpoint = _checkpoint(session)
-    return (checkpoint.seq, checkpoint.hash) if checkpoint else (0, GENESIS)
+    mark = session.execute(select(AuditSeal.seq, AuditSeal.hash).where(AuditSeal.kind.in_((SEAL, PRUNE)))
+                           .order_by(AuditSeal.seq.desc()).limit(1)).first()
+    found = [(int(r[0] or 0), str(r[1])) for r in (row, mark) if r is not None]
+    return max(found, key=lambda f: f[0]) if found else (0, GENESIS)
+
+
+def hold(session: Session) -> None:
+    """Take the chain's lock for the rest of the transaction: sealing, pruning and verifying take turns, so a
+    verification never sees half of a seal (PostgreSQL: an advisory lock; SQLite: the database's write lock)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SEAL_LOCK})
+        return
+    raw = session.connection().connection.dbapi_connection
+    if raw is not None and not raw.in_transaction:
+        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _checkpoint(session: Session) -> AuditSeal | None:
@@ -92,8 +108,7 @@ def seal(session: Session, sign: Signer | None = None, limit: int = 50_000) -> i
     given). Sealers take turns (a transaction-scoped advisory lock on PostgreSQL); and each row is numbered only
     if it is still unnumbered, so a sealer that raced another anyway (SQLite, a lock-less database) seals nothing
     rather than renumbering the other's rows."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SEAL_LOCK})
+    hold(session)
     rows = list(session.scalars(select(AuditEntry).where(AuditEntry.seq.is_(None)).order_by(AuditEntry.id)
                                 .limit(limit)))
     if not rows:
@@ -109,7 +124,7 @@ def seal(session: Session, sign: Signer | None = None, limit: int = 50_000) -> i
                 if done.rowcount != 1:  # type: ignore[attr-defined]
                     raise _Raced
                 prev = digest
-            key_id, signature = sign(seal_message(seq, prev)) if sign else ("", b"")
+            key_id, signature = sign(seal_message(SEAL, seq, prev)) if sign else ("", b"")
             session.add(AuditSeal(kind=SEAL, seq=seq, hash=prev, key_id=key_id, signature=signature, at=now(),
                                   detail={"rows": len(rows)}))
             session.flush()
@@ -142,7 +157,9 @@ class Verdict:
 
 
 def verify(session: Session, check: Checker | None = None) -> Verdict:
-    """Recompute the chain from the start (or the last retention checkpoint) and check the seals against it."""
+    """Recompute the chain from the start (or the last retention checkpoint) and check every seal, export record
+    and checkpoint against it and against the platform's keys (`check`), holding the chain's lock meanwhile."""
+    hold(session)
     checkpoint = _checkpoint(session)
     start, prev = (checkpoint.seq, checkpoint.hash) if checkpoint else (0, GENESIS)
     problems: list[Problem] = []
@@ -160,7 +177,11 @@ def verify(session: Session, check: Checker | None = None) -> Verdict:
         prev, expected, checked = row.hash, row.seq + 1, checked + 1
         hashes[row.seq] = row.hash
     last = expected - 1
-    for s in session.scalars(select(AuditSeal).where(AuditSeal.kind == SEAL, AuditSeal.seq > start)):
+    for s in session.scalars(select(AuditSeal).order_by(AuditSeal.id)):
+        if check is not None and not check(s.key_id, seal_message(s.kind, s.seq, s.hash), s.signature):
+            problems.append(Problem(N_("the seal at {seq} is not signed by a key of the platform"), {"seq": s.seq}))
+        if s.kind != SEAL or s.seq <= start:
+            continue
         if s.seq > last:
             problems.append(Problem(N_("a seal of {at} covers the chain up to {seq}, but it ends at {last}: the "
                                        "newest rows were deleted"), {"at": aware(s.at).isoformat(timespec="seconds"),
@@ -168,8 +189,10 @@ def verify(session: Session, check: Checker | None = None) -> Verdict:
         elif hashes.get(s.seq, s.hash) != s.hash:
             problems.append(Problem(N_("the chain at {seq} no longer matches its seal of {at}"),
                                     {"seq": s.seq, "at": aware(s.at).isoformat(timespec="seconds")}))
-        if check is not None and not check(s.key_id, seal_message(s.seq, s.hash), s.signature):
-            problems.append(Problem(N_("the seal at {seq} is not signed by a key of the platform"), {"seq": s.seq}))
+    if checkpoint is not None and checkpoint.seq > exported_through(session):
+        problems.append(Problem(N_("the retention checkpoint at {seq} lies past the last export ({exported}): "
+                                   "rows were deleted that no export holds"),
+                                {"seq": checkpoint.seq, "exported": exported_through(session)}))
     unsealed = session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.seq.is_(None))) or 0
     return Verdict(checked, start + 1, last, int(unsealed), problems)
 
@@ -185,8 +208,10 @@ def exported_through(session: Session) -> int:
     return int(session.scalar(select(func.max(AuditSeal.seq)).where(AuditSeal.kind == EXPORT)) or 0)
 
 
-def record_export(session: Session, seq: int, digest: str, name: str, sha256: str, rows: int) -> None:
-    session.add(AuditSeal(kind=EXPORT, seq=seq, hash=digest, at=now(),
+def record_export(session: Session, seq: int, digest: str, name: str, sha256: str, rows: int,
+                  sign: Signer | None = None) -> None:
+    key_id, signature = sign(seal_message(EXPORT, seq, digest)) if sign else ("", b"")
+    session.add(AuditSeal(kind=EXPORT, seq=seq, hash=digest, key_id=key_id, signature=signature, at=now(),
                           detail={"file": name, "sha256": sha256, "rows": rows}))
 
 
@@ -197,6 +222,9 @@ def check_export(session: Session, rows: Iterator[dict[str, Any]]) -> list[Probl
     problems: list[Problem] = []
     for kept in rows:
         seq = int(kept["seq"])
+        if checkpoint is not None and seq == checkpoint.seq and kept["hash"] != checkpoint.hash:
+            problems.append(Problem(N_("the retention checkpoint at {seq} differs from the exported row"),
+                                    {"seq": seq}))
         if seq <= pruned:
             continue
         row = session.scalar(select(AuditEntry).where(AuditEntry.seq == seq))
@@ -209,11 +237,12 @@ def check_export(session: Session, rows: Iterator[dict[str, Any]]) -> list[Probl
     return problems
 
 
-def prune(session: Session, days: int, at: datetime | None = None) -> int:
-    """Delete the sealed rows older than `days` that an export has covered; keep a checkpoint of the last."""
+def prune(session: Session, days: int, sign: Signer | None = None, at: datetime | None = None) -> int:
+    """Delete the sealed rows older than `days` that an export has covered; keep a signed checkpoint of the last."""
     if days < MIN_RETENTION_DAYS:
         raise InputError(N_("the audit log is kept at least {min} days (six months, Cybersecurity Law art. 21); "
                             "{days} is too short"), min=MIN_RETENTION_DAYS, days=days)
+    hold(session)
     cutoff = (at or now()) - timedelta(days=days)
     covered = exported_through(session)
     last = session.execute(select(AuditEntry.seq, AuditEntry.hash)
@@ -225,8 +254,9 @@ def prune(session: Session, days: int, at: datetime | None = None) -> int:
     done = session.execute(delete(AuditEntry).where(AuditEntry.seq <= last[0])
                            .execution_options(synchronize_session=False))
     gone = int(done.rowcount or 0)  # type: ignore[attr-defined]
-    session.add(AuditSeal(kind=PRUNE, seq=int(last[0] or 0), hash=str(last[1]), at=now(),
-                          detail={"rows": gone, "older_than_days": days}))
+    key_id, signature = sign(seal_message(PRUNE, int(last[0] or 0), str(last[1]))) if sign else ("", b"")
+    session.add(AuditSeal(kind=PRUNE, seq=int(last[0] or 0), hash=str(last[1]), key_id=key_id, signature=signature,
+                          at=now(), detail={"rows": gone, "older_than_days": days}))
     return int(gone or 0)
 
 

@@ -12,12 +12,14 @@ leak, ends every session and token made under them. `GEP_SESSION_SECRETS` names 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import hmac
 import logging
 import os
 import secrets
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -106,8 +108,25 @@ def _cached(path: Path, _mtime: int, _inode: int) -> SessionKeys:
     return _parse(path.read_text(encoding="ascii"), path)
 
 
+@contextlib.contextmanager
+def rotating(folder: Path) -> Iterator[None]:
+    """One rotation at a time in a keys folder (two at once could bring back a secret the other retired)."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with (folder / ".rotate.lock").open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def rotate(path: Path, retire_old: bool = False) -> SessionKeys:
     """Add a newest secret; with `retire_old`, keep only it (every session and token made before ends)."""
+    with rotating(path.parent):
+        return _rotate(path, retire_old)
+
+
+def _rotate(path: Path, retire_old: bool) -> SessionKeys:
     old = session_keys(path)
     new = (old.current + 1, secrets.token_bytes(32))
     keys = SessionKeys((new,) if retire_old else (*old.versions, new))

@@ -17,7 +17,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tarfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -97,7 +99,7 @@ def read_manifest(archive: Path) -> Manifest:
     except KeyError:
         raise ArchiveError(N_("{file} has no manifest.json: it is not a gep backup, or it was cut short"),
                            file=archive.name) from None
-    except (tarfile.TarError, OSError, EOFError) as exc:
+    except (tarfile.TarError, OSError, EOFError, zlib.error, UnicodeDecodeError, ValueError) as exc:
         raise ArchiveError(N_("{file} is not a readable backup archive ({error})"), file=archive.name,
                            error=str(exc) or type(exc).__name__) from None
 
@@ -107,15 +109,26 @@ def extract_verified(archive: Path, into: Path) -> Manifest:
     member has been found whole and nothing else is there; on any problem an ArchiveError (the caller removes
     `into`)."""
     manifest = read_manifest(archive)
+    needed = sum(int(meta.get("size", 0)) for meta in manifest.files.values())
+    free = shutil.disk_usage(into).free
+    if needed > free:
+        raise ArchiveError(N_("{file} unpacks to {needed} MB, and only {free} MB are free beside the data folder"),
+                           file=archive.name, needed=needed >> 20, free=free >> 20)
     seen: dict[str, tuple[str, int]] = {}
     try:
         with tarfile.open(archive) as tar:
             for member in tar:
                 if member.name == MANIFEST:
                     continue
-                if not safe_member(member.name) or not member.isfile():
+                # checked before a byte is written: nothing the manifest does not list, nothing at another size
+                listed = manifest.files.get(member.name)
+                if not safe_member(member.name) or not member.isfile() or member.name in seen or listed is None:
                     raise ArchiveError(N_("{file} holds {member}, which a gep backup never holds"),
                                        file=archive.name, member=member.name)
+                if member.size != listed.get("size"):
+                    raise ArchiveError(N_("{file} is damaged: {count} member(s) differ from the manifest or are "
+                                          "missing (first: {first})"), file=archive.name, count=1,
+                                       first=member.name)
                 source = tar.extractfile(member)
                 assert source is not None
                 target = into / member.name
@@ -127,7 +140,7 @@ def extract_verified(archive: Path, into: Path) -> Manifest:
                         digest.update(chunk)
                         out.write(chunk)
                 seen[member.name] = (digest.hexdigest(), member.size)
-    except (tarfile.TarError, OSError, EOFError, zlib_error()) as exc:
+    except (tarfile.TarError, OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
         raise ArchiveError(N_("{file} is damaged ({error})"), file=archive.name,
                            error=str(exc) or type(exc).__name__) from None
     problems = [name for name, meta in manifest.files.items()
@@ -140,9 +153,3 @@ def extract_verified(archive: Path, into: Path) -> Manifest:
     if manifest.database not in seen:
         raise ArchiveError(N_("{file} holds no database"), file=archive.name)
     return manifest
-
-
-def zlib_error() -> type[Exception]:
-    import zlib
-
-    return zlib.error

@@ -11,6 +11,7 @@ accounts) are kept too, and put back where they were if they are missing there a
 
 from __future__ import annotations
 
+import fcntl
 import io
 import logging
 import os
@@ -18,6 +19,7 @@ import tarfile
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +41,7 @@ class BackupResult:
     size: int
     files: int
     external: list[str]
+    missing: list[str]  # paths the database names that do not exist (deleted by hand?): not in the archive
     pruned: list[Path]
     seconds: float
 
@@ -54,7 +57,9 @@ def _inside(path: Path, folder: Path) -> bool:
 def data_files(data_dir: Path, refs: Sequence[str], domains: Sequence[Domain],
                skip: Sequence[Path] = ()) -> Iterator[Path]:
     """The data folder's files a backup keeps (see the module's docstring)."""
-    named = [Path(os.path.abspath(r)) for r in refs if r]
+    named = [Path(os.path.realpath(r)) for r in refs if r]
+    skip = [Path(os.path.realpath(p)) for p in skip]
+    data_dir = Path(os.path.realpath(data_dir))
     owned = {data_dir / folder for d in domains for folder in d.data_folders}
     transient = {data_dir / t for t in TRANSIENT}
     for top, dirs, files in os.walk(data_dir):
@@ -63,7 +68,7 @@ def data_files(data_dir: Path, refs: Sequence[str], domains: Sequence[Domain],
                          and not (here in owned and not any(_inside(r, here / d) for r in named)))
         for name in sorted(files):
             path = here / name
-            if name.startswith(".") or here in owned or path in skip:
+            if name.startswith(".") or here in owned or Path(os.path.realpath(path)) in skip:
                 continue  # temp files of atomic writers; loose files beside owned subfolders; the SQLite file
             yield path
 
@@ -98,8 +103,11 @@ def take(url: str, data_dir: Path, out: Path, domains: Sequence[Domain], keep: i
     target.parent.mkdir(parents=True, exist_ok=True)
     database = Path(os.path.abspath(snapshot.sqlite_path(url))) if url.startswith("sqlite") else None
     skip = [database.with_name(database.name + end) for end in ("", "-wal", "-shm", "-journal")] if database else []
-    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".gep-backup-") as tmp:
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".gep-backup-") as tmp, held_locks(data_dir):
         snap = snapshot.take(url, Path(tmp), domains)
+        missing = sorted({r for r in snap.refs if r and not os.path.exists(r)})
+        for gone in missing:
+            log.warning("backup: the database names %s, which does not exist", gone)
         member = f"database/{snap.dump.name}"
         manifest = Manifest(created_at=datetime.now(UTC).isoformat(timespec="seconds"), gep_version=gep.__version__,
                             dialect=snap.dialect, schema_heads=snap.heads, data_dir=str(data_dir), database=member,
@@ -110,8 +118,9 @@ def take(url: str, data_dir: Path, out: Path, domains: Sequence[Domain], keep: i
         with tarfile.open(partial, "w:gz", compresslevel=6) as tar:
             _add(tar, snap.dump, member, manifest)
             if data_dir.is_dir():
+                real = Path(os.path.realpath(data_dir))  # data_files walks the real folder
                 for path in data_files(data_dir, snap.refs, domains, skip):
-                    _add(tar, path, f"data/{path.relative_to(data_dir).as_posix()}", manifest)
+                    _add(tar, path, f"data/{path.relative_to(real).as_posix()}", manifest)
             for n, outside in enumerate(manifest.external):
                 for path in _files(Path(outside)):
                     rel = path.name if path == Path(outside) else path.relative_to(outside).as_posix()
@@ -126,8 +135,22 @@ def take(url: str, data_dir: Path, out: Path, domains: Sequence[Domain], keep: i
         os.replace(partial, target)
     size = target.stat().st_size
     log.info("backup %s written: %d files, %d bytes", target, len(manifest.files), size)
-    return BackupResult(target, size, len(manifest.files) - 1, manifest.external,
+    return BackupResult(target, size, len(manifest.files) - 1, manifest.external, missing,
                         prune(target.parent, keep) if keep else [], time.perf_counter() - started)
+
+
+@contextmanager
+def held_locks(data_dir: Path) -> Iterator[None]:
+    """Every lock a domain keeps in the data folder's locks/ (a region's package being changed), held while the
+    database is copied and the files are read: a package is archived before or after a change, never halfway.
+    A change attempted meanwhile is told to try again (409)."""
+    folder = data_dir / "locks"
+    with ExitStack() as stack:
+        for path in sorted(folder.glob("*.lock")) if folder.is_dir() else []:
+            fh = stack.enter_context(path.open("a"))
+            fcntl.flock(fh, fcntl.LOCK_EX)  # waits for a change in progress to end
+            stack.callback(fcntl.flock, fh, fcntl.LOCK_UN)
+        yield
 
 
 def _add(tar: tarfile.TarFile, path: Path, member: str, manifest: Manifest) -> None:

@@ -115,14 +115,18 @@ def restore(archive: Path, url: str, data_dir: Path, domains: Sequence[Domain], 
     try:
         manifest = extract_verified(archive, staging)
         _database(staging / manifest.database, url, manifest)
+        moved_out: list[Path] = []
         try:
             unpacked = staging / "data"
             for entry in sorted(unpacked.iterdir()) if unpacked.is_dir() else []:
                 os.replace(entry, data_dir / entry.name)
+            named = _named(url, domains)
+            put_back, kept = _external(staging, manifest, named, moved_out)
         except BaseException:
             _empty_database(url)
+            for path in moved_out:  # the folders outside put back so far: they were missing before
+                shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
             raise
-        put_back, kept = _external(staging, manifest)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         if created:
@@ -142,20 +146,34 @@ def restore(archive: Path, url: str, data_dir: Path, domains: Sequence[Domain], 
                          time.perf_counter() - started)
 
 
-def _external(staging: Path, manifest: Manifest) -> tuple[list[str], list[str]]:
-    """Put back the folders outside the data folder that are missing; leave those that exist as they are."""
+def _named(url: str, domains: Sequence[Domain]) -> set[str]:
+    """The paths the restored database's rows name (only those may be put back outside the data folder)."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {os.path.abspath(r) for r in snapshot.refs(conn, domains) if r}
+    finally:
+        engine.dispose()
+
+
+def _external(staging: Path, manifest: Manifest, named: set[str], moved_out: list[Path]
+              ) -> tuple[list[str], list[str]]:
+    """Put back the folders outside the data folder that are missing and that a restored row names; leave those
+    that exist as they are (the manifest is not signed: it may not choose paths on its own)."""
     put_back, kept = [], []
     for n, path in enumerate(manifest.external):
         unpacked, target = staging / "external" / str(n), Path(path)
-        if target.exists() or not unpacked.exists():
+        if target.exists() or not unpacked.exists() or not any(
+                r == path or r.startswith(path.rstrip("/") + "/") for r in named):
             kept.append(path)
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        only = [p for p in unpacked.iterdir()]
+        only = list(unpacked.iterdir())
         if len(only) == 1 and only[0].is_file() and only[0].name == target.name:
             shutil.move(only[0], target)  # a single file was named, not a folder
         else:
             shutil.move(unpacked, target)
+        moved_out.append(target)
         put_back.append(path)
     return put_back, kept
 
@@ -173,6 +191,8 @@ def _database(dump: Path, url: str, manifest: Manifest) -> None:
     if manifest.dialect == "sqlite":
         target = snapshot.sqlite_path(url)
         target.parent.mkdir(parents=True, exist_ok=True)
+        for end in ("-wal", "-shm", "-journal"):  # of no database (the target was empty): never paired with it
+            target.with_name(target.name + end).unlink(missing_ok=True)
         shutil.copyfile(dump, target.with_name(f".{target.name}.restoring"))
         os.replace(target.with_name(f".{target.name}.restoring"), target)
         return

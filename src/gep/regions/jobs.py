@@ -75,7 +75,8 @@ def run_accounting(ctx: TaskContext) -> None:
     clean_orphans(out)
     progress = _Progress(ctx.factory, run_id, ctx)
     try:
-        accounts = account(load_region(package), year, method=method, price_year=price_year, progress=progress)
+        accounts = account(load_region(package), year, method=method, price_year=price_year, progress=progress,
+                           scheduler=ctx.services.get("dask_scheduler"))
         progress.stage(N_("writing the accounts"))
         accounts.write(out / "accounts", density=True)
         reports: dict[str, str] = {}

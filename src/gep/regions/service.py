@@ -290,7 +290,7 @@ def store(session: Session, run: AccountingRun, table: Any, metadata: dict[str, 
     top = table[table["level"] == table["level"].iloc[0]]
     session.execute(delete(AccountValue).where(AccountValue.run_id == run.id))
     session.execute(insert(AccountValue), [{"run_id": run.id, **r} for r in rows])
-    run.output_dir, run.reports = str(out), reports
+    run.output_dir, run.reports = str(Path(out).absolute()), reports  # a backup finds it from any folder
     run.gep_yuan = float(top["value_yuan"].sum())
     run.run_metadata = json.loads(json.dumps({k: metadata[k] for k in ("method", "price_year", "price_index",
                                                                         "skipped", "notes", "statistics", "grid")},
