@@ -30,6 +30,8 @@ settings() {
   : "${GEP_HTTP_PORT:=80}"                   # answers with a redirect to HTTPS
   : "${GEP_PORT:=8000}"                      # gep serve, on 127.0.0.1 only
   : "${GEP_WORKERS:=2}"                      # gep worker processes
+  : "${GEP_UPLOAD_MB:=2048}"                 # the largest upload (a region package); nginx takes 64 MB more
+  : "${GEP_NGINX_BODY_MB:=$((GEP_UPLOAD_MB + 64))}"  # for the form around the files
   : "${GEP_PUBLIC_URL:=https://$GEP_SERVER_NAME$([ "$GEP_HTTPS_PORT" = 443 ] || echo ":$GEP_HTTPS_PORT")}"
   : "${GEP_DB_ROLE:=$GEP_USER}"              # the same name as the system user: no password over the socket
   : "${GEP_DB_NAME:=gep}"

@@ -35,7 +35,7 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from gep.regions.uploads import LIMITS, MB
+from gep.regions.uploads import LIMITS, MB, Limits
 from gep.testing import TinyRegion
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,12 +79,15 @@ def test_the_guide_shows_the_scripts_steps_verbatim() -> None:
 
 
 def test_nginx_takes_the_largest_upload_the_platform_takes() -> None:
-    size = re.search(r"client_max_body_size (\d+)m;", SITE.read_text(encoding="utf-8"))
-    assert size is not None
-    nginx_mb = int(size.group(1))
-    assert LIMITS.upload_bytes <= nginx_mb * MB <= LIMITS.upload_bytes + 64 * MB
+    """nginx's limit is written from the same GEP_UPLOAD_MB the platform reads, with room for the form."""
+    assert "client_max_body_size @GEP_NGINX_BODY_MB@m;" in SITE.read_text(encoding="utf-8")
+    script = SCRIPT.read_text(encoding="utf-8")
+    default = re.search(r'GEP_UPLOAD_MB:=(\d+)', script)
+    assert default is not None and int(default.group(1)) * MB == Limits().upload_bytes == LIMITS.upload_bytes
+    assert 'GEP_NGINX_BODY_MB:=$((GEP_UPLOAD_MB + 64))' in script
+    assert "GEP_UPLOAD_MB=@GEP_UPLOAD_MB@" in (ROOT / "deploy" / "gep.env.example").read_text(encoding="utf-8")
     guide = GUIDE.read_text(encoding="utf-8")
-    assert f"client_max_body_size {nginx_mb}m" in guide and f"{LIMITS.upload_bytes // MB} MB" in guide
+    assert "`GEP_UPLOAD_MB` + 64 MB" in guide and f"({LIMITS.upload_bytes // MB} MB by default)" in guide
 
 
 # -- the stack, installed ---------------------------------------------------------------------------------------
@@ -301,6 +304,9 @@ def test_the_folders_files_and_processes_are_as_the_guide_says(stack: Stack) -> 
         "GEP_JOB_MODE": "queue", "GEP_SECURE_COOKIES": "1", "GEP_FORWARDED_ALLOW_IPS": "127.0.0.1",
         "GEP_LOG_FORMAT": "json", "GEP_PUBLIC_URL": f"https://localhost:{stack.https_port}",
         "GEP_DATA_DIR": str(data)}
+    assert int(settings["GEP_UPLOAD_MB"]) * MB == LIMITS.upload_bytes
+    site = (stack.prefix / "etc/nginx/sites-available/gep").read_text(encoding="utf-8")
+    assert f"client_max_body_size {int(settings['GEP_UPLOAD_MB']) + 64}m;" in site
     pids = stack.pids()
     assert set(pids) == {"nginx", "web", "worker-1"}
     for name, args in (("web", f"gep serve --host 127.0.0.1 --port {stack.web_port}"), ("worker-1", "gep worker")):
@@ -310,7 +316,8 @@ def test_the_folders_files_and_processes_are_as_the_guide_says(stack: Stack) -> 
     units = stack.prefix / "etc/systemd/system"
     assert (units / "gep-worker@.service.d/log-file.conf").exists()  # GEP_LOG_FILES=1
     if shutil.which("systemd-analyze"):  # the units the systemd mode would start, drop-ins too, not started
-        check = subprocess.run(["systemd-analyze", "verify", "gep-web.service", "gep-worker@1.service"],
+        check = subprocess.run(["systemd-analyze", "verify", "gep-web.service", "gep-worker@1.service",
+                                "gep-backup.service", "gep-backup.timer"],
                                env={**os.environ, "SYSTEMD_UNIT_PATH": f"{units}:"}, capture_output=True, text=True,
                                check=False)
         assert check.returncode == 0 and not check.stderr.strip(), check.stderr

@@ -18,7 +18,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
@@ -27,12 +27,23 @@ from gep.errors import N_, Conflict, InputError
 MB = 1 << 20
 
 
+def _mb(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    try:
+        value = int(raw) if raw else default
+    except ValueError:
+        raise InputError(N_("{name} must be a whole number of MB, not {value}"), name=name, value=raw) from None
+    return value * MB
+
+
 @dataclass(frozen=True)
 class Limits:
-    """How much one upload may hold (configurable per deployment; the defaults suit a county's package)."""
+    """How much one upload may hold: `GEP_UPLOAD_MB` (2048 by default, a county's package) and
+    `GEP_UPLOAD_UNPACKED_MB` (four times as much) per deployment; nginx in front must take as much."""
 
-    upload_bytes: int = 2048 * MB  # the bytes sent
-    unpacked_bytes: int = 8192 * MB  # all members of a zip, unpacked
+    upload_bytes: int = field(default_factory=lambda: _mb("GEP_UPLOAD_MB", 2048))  # the bytes sent
+    unpacked_bytes: int = field(default_factory=lambda: _mb("GEP_UPLOAD_UNPACKED_MB",
+                                                            4 * _mb("GEP_UPLOAD_MB", 2048) // MB))  # a zip, unpacked
     members: int = 5000
     ratio: int = 200  # unpacked / packed size of one member (text compresses ~10×, a bomb ~1000×)
 
