@@ -53,6 +53,7 @@ def username_problem(name: str) -> str | None:
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 256
+JUDGED = 72  # the characters zxcvbn looks at
 MIN_STRENGTH = 3  # zxcvbn's score, 0 (guessable in a few tries) … 4 (very unguessable)
 
 
@@ -69,7 +70,9 @@ def password_problems(password: str, username: str = "", context: Sequence[str] 
         problems.append(N_("a password has at most 256 characters"))
     if username and username.lower() in password.lower():
         problems.append(N_("a password must not contain the username"))
-    if not problems and zxcvbn(password, user_inputs=[username, *context])["score"] < MIN_STRENGTH:
+    # zxcvbn judges at most its first 72 characters (beyond, its matching grows too costly and it refuses): a
+    # long passphrase is judged by its beginning, so "password" repeated is still refused
+    if not problems and zxcvbn(password[:JUDGED], user_inputs=[username, *context])["score"] < MIN_STRENGTH:
         problems.append(N_("this password is too easy to guess (a common password, a sequence or a pattern); "
                            "use a longer phrase of unrelated words"))
     return problems
