@@ -130,6 +130,19 @@ def empty_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         drop_postgres_schema(schema)
 
 
+@pytest.fixture(params=DATABASES)
+def live_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of each kind for one test (concurrency on SQLite and PostgreSQL alike)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'live.db'}"
+        return
+    schema, url = fresh_postgres_schema()
+    try:
+        yield url
+    finally:
+        drop_postgres_schema(schema)
+
+
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A fresh PostgreSQL schema for one test (concurrency tests); skipped without PostgreSQL."""

@@ -18,7 +18,6 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from conftest import DATABASES, drop_postgres_schema, fresh_postgres_schema
 from gep.app import build_platform
 from gep.certificates import audit_seal
 from gep.cli import app as cli
@@ -202,18 +201,6 @@ def test_the_worker_seals_with_the_platform_key(platform: tuple[str, Path]) -> N
 def test_retention_is_never_shorter_than_six_months(memory: sessionmaker[Session]) -> None:
     with unit_of_work(memory) as s, pytest.raises(InputError, match="183"):
         audit_chain.prune(s, 90)
-
-
-@pytest.fixture(params=DATABASES)
-def live_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'live.db'}"
-        return
-    schema, url = fresh_postgres_schema()
-    try:
-        yield url
-    finally:
-        drop_postgres_schema(schema)
 
 
 def test_two_sealers_and_many_writers_at_once_make_one_chain(live_url: str) -> None:

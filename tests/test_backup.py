@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import MetaData, create_engine, select, text
 from typer.testing import CliRunner
 
-from conftest import DATABASES, PASSWORD, bearer, drop_postgres_schema, fresh_postgres_schema, served_app
+from conftest import PASSWORD, bearer, served_app
 from gep.app import DOMAINS
 from gep.auth import service as auth
 from gep.cli import app as cli
@@ -273,18 +273,6 @@ def test_old_archives_are_pruned_to_the_newest_kept(platform: tuple[str, Path], 
     made = [backup.take(url, data, tmp_path, DOMAINS, keep=2) for _ in range(3)]
     assert sorted(tmp_path.glob(backup.PATTERN)) == [made[1].path, made[2].path]
     assert made[2].pruned == [made[0].path]
-
-
-@pytest.fixture(params=DATABASES)
-def live_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'live.db'}"
-        return
-    schema, url = fresh_postgres_schema()
-    try:
-        yield url
-    finally:
-        drop_postgres_schema(schema)
 
 
 def test_a_backup_taken_while_bids_and_uploads_are_in_flight_restores_consistent(live_url: str,
