@@ -221,8 +221,7 @@ step_backup() {
 }
 
 step_restore() {
-  local aside
-  aside=$(date -u +%Y%m%dT%H%M%SZ)
+  aside=$(date -u +%Y%m%dT%H%M%SZ)  # not `local`: the guide's readers paste this block into a shell
   mv "$GEP_DATA_DIR" "$GEP_DATA_DIR.before-restore-$aside"
   install -d -o "$GEP_USER" -g "$GEP_GROUP" -m 0750 "$GEP_DATA_DIR"
   pg_admin psql -v ON_ERROR_STOP=1 -c "ALTER DATABASE \"$GEP_DB_NAME\" RENAME TO \"${GEP_DB_NAME}_before_restore_$aside\""
