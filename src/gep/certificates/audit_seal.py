@@ -69,21 +69,23 @@ def seal_now(session: Session, data_dir: Path) -> int:
     return sealed
 
 
-def ensure(session: Session) -> None:
-    """A seal scheduled (once, whoever asks), at the start of the next time slot."""
-    if session.scalar(select(Task.id).where(Task.kind == SEAL, Task.status.in_(tasks.ACTIVE))) is not None:
-        return
+def schedule_next(session: Session) -> None:
+    """The next seal, at the start of the next time slot; keyed by the slot, so two workers schedule it once."""
     step = interval().total_seconds()
     slot = datetime.fromtimestamp((now().timestamp() // step + 1) * step, UTC)
     tasks.schedule(session, SEAL, at=slot, key=f"audit-seal:{slot.isoformat()}")
 
 
+def ensure(session: Session) -> None:
+    """A seal scheduled (once, whoever asks), unless one is waiting already."""
+    if session.scalar(select(Task.id).where(Task.kind == SEAL, Task.status.in_(tasks.ACTIVE))) is None:
+        schedule_next(session)
+
+
 def run(ctx: TaskContext) -> None:
     assert ctx.session is not None
     with unit_of_work(ctx.factory) as s:  # the next seal first, on its own: a seal that fails never ends the series
-        step = interval().total_seconds()
-        slot = datetime.fromtimestamp((now().timestamp() // step + 1) * step, UTC)
-        tasks.schedule(s, SEAL, at=slot, key=f"audit-seal:{slot.isoformat()}")
+        schedule_next(s)
     seal_now(ctx.session, Path(ctx.services["data_dir"]))
 
 

@@ -189,10 +189,11 @@ def verify(session: Session, check: Checker | None = None) -> Verdict:
         elif hashes.get(s.seq, s.hash) != s.hash:
             problems.append(Problem(N_("the chain at {seq} no longer matches its seal of {at}"),
                                     {"seq": s.seq, "at": aware(s.at).isoformat(timespec="seconds")}))
-    if checkpoint is not None and checkpoint.seq > exported_through(session):
+    exported = exported_through(session)
+    if checkpoint is not None and checkpoint.seq > exported:
         problems.append(Problem(N_("the retention checkpoint at {seq} lies past the last export ({exported}): "
                                    "rows were deleted that no export holds"),
-                                {"seq": checkpoint.seq, "exported": exported_through(session)}))
+                                {"seq": checkpoint.seq, "exported": exported}))
     unsealed = session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.seq.is_(None))) or 0
     return Verdict(checked, start + 1, last, int(unsealed), problems)
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
+import gep
 from gep.db import make_engine
 from gep.errors import N_, InputError
 from gep.kit.domain import Domain
@@ -54,13 +55,7 @@ def check_schema(manifest: Manifest, url: str, domains: Sequence[Domain], name: 
     if unknown:
         raise ArchiveError(N_("{file} holds a database at schema {revision}, which this gep ({version}) does not "
                               "know: it comes from a newer gep; restore it with that version"), file=name,
-                           revision=", ".join(unknown), version=manifest_version())
-
-
-def manifest_version() -> str:
-    import gep
-
-    return gep.__version__
+                           revision=", ".join(unknown), version=gep.__version__)
 
 
 def check_database_empty(url: str, manifest: Manifest) -> None:
