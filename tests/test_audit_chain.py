@@ -303,3 +303,14 @@ def test_the_chain_does_not_depend_on_the_connections_time_zone(pg_url: str) -> 
     with unit_of_work(shanghai) as s:
         assert str(s.execute(text("SHOW timezone")).scalar()) == "Asia/Shanghai"
         assert audit_chain.verify(s, check).problems == []
+
+
+def test_a_wrong_or_unmigrated_database_is_named_and_never_created(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.db"
+    code, out = _cli("audit", "verify", "--database-url", f"sqlite:///{missing}", "--data-dir", str(tmp_path))
+    assert code == 2 and "does not exist" in out and not missing.exists()
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    code, out = _cli("audit", "export", str(tmp_path / "a.jsonl"), "--database-url", f"sqlite:///{empty}",
+                     "--data-dir", str(tmp_path))
+    assert code == 2 and "gep db upgrade" in out and not (tmp_path / "a.jsonl").exists()

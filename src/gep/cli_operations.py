@@ -108,13 +108,13 @@ def keys_rotate(
     from gep.app import make_keys
     from gep.certificates import keys
     from gep.certificates import service as certificates
-    from gep.db import make_engine, session_factory, unit_of_work
+    from gep.db import unit_of_work
     from gep.kit import keyring
     from gep.kit.audit import audit
 
     folder = _data_dir(data_dir)
     session_path = make_keys(folder)
-    factory = session_factory(make_engine(_url(database_url)))
+    factory = _factory(database_url)
     try:
         if which == "signing":
             with unit_of_work(factory) as s:  # the old public key is on record before the private key goes
@@ -142,9 +142,28 @@ EXPORT_COLUMNS = ("seq", "hash", "id", "at", "user_id", "action", "entity", "ent
 
 
 def _factory(database_url: str | None) -> Any:
+    """Sessions of the platform's database, once it is known to exist at this gep's schema: the operator's
+    commands never create a database, and a wrong URL is named rather than met with a traceback."""
+    from sqlalchemy import inspect
+
     from gep.db import make_engine, session_factory
 
-    return session_factory(make_engine(_url(database_url)))
+    url = _url(database_url)
+    if url.startswith("sqlite"):
+        from gep.operations.snapshot import sqlite_path
+
+        if not sqlite_path(url).is_file():
+            _fail(ValueError(f"the database {sqlite_path(url)} does not exist (--database-url or GEP_DATABASE_URL)"))
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            columns = {c["name"] for c in inspect(conn).get_columns("audit_log")} if inspect(conn).has_table(
+                "audit_log") else set()
+    except Exception as exc:  # unreachable server, wrong credentials: said in one line
+        _fail(ValueError(f"cannot open the database: {str(exc).splitlines()[0]}"))
+    if "seq" not in columns:
+        _fail(ValueError("the database is not at this gep's schema: run `gep db upgrade` first"))
+    return session_factory(engine)
 
 
 @audit_app.command("seal")
