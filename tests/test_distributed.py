@@ -24,17 +24,27 @@ def region(tmp_path: Path) -> Path:
     """A small region in many chunks (2 × 2 pixels each): 192 chunks, so the cluster's two workers share them."""
     rng = np.random.default_rng(7)
     classes = rng.choice([11, 12, 21, 31, 41, 42, 43, 44, 61], size=(24, 32))
+    y, x = np.mgrid[0:24, 0:32]
+    dem = np.round(200 + 6 * x - 4 * np.abs(y - 12) + rng.normal(0, 5, classes.shape))
+    dem[8:13, 10:16] = 150.0  # a depression filled flat across tile edges
     layers = {"precipitation": rng.uniform(1500, 2200, classes.shape),
-              "evapotranspiration": rng.uniform(500, 900, classes.shape)}
+              "evapotranspiration": rng.uniform(500, 900, classes.shape), "dem": dem,
+              "vegetation_cover": rng.uniform(0.2, 0.95, classes.shape),
+              "rainfall_erosivity": np.full(classes.shape, 5000.0), "soil_erodibility": np.full(classes.shape, 0.03)}
     return TinyRegion(classes, layers, statistics=STATS).write(tmp_path / "many-chunks")
 
 
 @pytest.mark.slow
-def test_a_local_cluster_of_two_processes_gives_the_same_accounts_to_the_last_digit(tmp_path: Path) -> None:
+def test_a_local_cluster_of_two_processes_gives_the_same_accounts_to_the_last_digit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Soil retention's terrain is routed in memory locally, and tile by tile (8 px tiles) on the cluster."""
     from distributed import LocalCluster
 
     root = region(tmp_path)
+    monkeypatch.setenv("GEP_TERRAIN_TILE", "8")
+    monkeypatch.setenv("GEP_TERRAIN_DIR", str(tmp_path / "routed"))
     local = account(load_region(root), 2019)
+    assert not (tmp_path / "routed").exists()
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         far = account(load_region(root), 2019, scheduler=cluster.scheduler_address)
         ran = {prefix for prefix in cluster.scheduler.task_prefixes}
@@ -44,6 +54,10 @@ def test_a_local_cluster_of_two_processes_gives_the_same_accounts_to_the_last_di
         assert r.exit_code == 0, r.output
         on_platform = platform_run(root, tmp_path, cluster.scheduler_address)
     assert {"sum-partial", "sum-aggregate"} <= ran  # the pass (chunk sums fused with their reduction) ran there
+    # and the DEM was cut into tiles, filled, given directions and slopes there (the chunks' LS is fused into the pass)
+    assert {"ingest_block", "fill_pass1", "fill_pass2", "dir_tile", "slope_tile"} <= ran
+    assert [p for p in (tmp_path / "routed").iterdir() if (p / "complete").exists()]
+    assert local.table[local.table.indicator == "soil_retention"]["quantity"].sum() > 0
     pd.testing.assert_frame_equal(local.table, far.table, check_exact=True)
     assert local.table["value_yuan"].sum() > 0
     written = pd.read_parquet(out / "accounts.parquet")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import dask.array as da
 import numpy as np
@@ -26,15 +27,17 @@ class PixelContext:
     _cache: dict[str, da.Array] = field(default_factory=dict)
     _eco: tuple[da.Array, list[str]] | None = None
     accessed: dict[str, set[str]] = field(default_factory=dict)  # indicator id -> parameters its pixels read
+    scheduler: Any = None  # the run's dask.distributed Client, for pixel work done before the pass (terrain)
 
     def for_indicator(self, spec: IndicatorSpec) -> PixelContext:
         self.ecosystem()  # shared by every indicator (and every uncertainty scenario) of this context
-        return PixelContext(self.region, self.year, self.profile, spec, self._cache, self._eco, self.accessed)
+        return PixelContext(self.region, self.year, self.profile, spec, self._cache, self._eco, self.accessed,
+                            self.scheduler)
 
     def with_profile(self, profile: MethodProfile) -> PixelContext:
         """The same lazily read layers under other parameter values (an uncertainty scenario)."""
         self.ecosystem()
-        return PixelContext(self.region, self.year, profile, None, self._cache, self._eco, {})
+        return PixelContext(self.region, self.year, profile, None, self._cache, self._eco, {}, self.scheduler)
 
     @property
     def pixel_area_m2(self) -> float:

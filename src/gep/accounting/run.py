@@ -140,7 +140,7 @@ class _Run:
 
     def pixel_layers(self, indicators: list[Indicator], ctx: PixelContext | None = None,
                      prefix: str = "") -> tuple[dict[str, Layer], list[Indicator]]:
-        ctx = ctx or PixelContext(self.region, self.year, self.profile)
+        ctx = ctx or PixelContext(self.region, self.year, self.profile, scheduler=self.scheduler)
         layers: dict[str, Layer] = {}
         active = []
         for ind in indicators:
@@ -403,7 +403,7 @@ def _account(region: Region, year: int, method: str | None, price_year: int | No
     run = _Run(region, year, profile, price_year or year, progress, notes=list(region.notes), scheduler=client)
     indicators = [cls() for cls in check_profile(profile)]
     progress.stage(N_("build the lazy graph"))
-    pctx = PixelContext(region, year, profile)
+    pctx = PixelContext(region, year, profile, scheduler=client)
     layers, active = run.pixel_layers(indicators, pctx)
     plan = run.plan_uncertainty(uncertainty, active, pctx) if uncertainty is not None else None
     sums, area, pixels = run.reduce({**layers, **(plan.layers if plan else {})})

@@ -116,7 +116,7 @@ def nodata_mask(values: np.ndarray, nodata: float | None) -> np.ndarray:
 # small queue helpers (numba): FIFO with growth, since plateau drains can be re-queued
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _push(buf: np.ndarray, tail: int, value: int) -> tuple[np.ndarray, int]:
     if tail >= buf.shape[0]:
         new = np.empty(buf.shape[0] * 2 + 16, dtype=buf.dtype)
@@ -170,7 +170,7 @@ def _heap_pop(hv, hi, size):  # type: ignore[no-untyped-def]
     return idx, size
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _fill_pits(dem: np.ndarray, mask: np.ndarray) -> np.ndarray:
     rows, cols = dem.shape
     n = rows * cols
@@ -380,7 +380,7 @@ def _pack(weights: np.ndarray, total: float) -> int:
     return packed
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _flow_dir_mfd(dem: np.ndarray, mask: np.ndarray, bs: int) -> np.ndarray:
     rows, cols = dem.shape
     n = rows * cols
@@ -639,7 +639,7 @@ def mfd_sum(v: int) -> int:
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _flow_accumulation_mfd(fd2: np.ndarray, weight2: np.ndarray, use_weight: bool) -> np.ndarray:
     rows, cols = fd2.shape
     n = rows * cols
@@ -1041,39 +1041,54 @@ def _middle_term(p: float, op: bool, q: float, oq: bool, e: float) -> tuple[floa
     return 0.0, 0
 
 
+@njit(cache=True, inline="always")
+def _slope_row(dem: np.ndarray, mask: np.ndarray, xcs: float, ycs: float, r: int, out: np.ndarray) -> None:
+    cols = dem.shape[1]
+    r2 = 2**0.5
+    for c in range(cols):
+        if mask[r, c]:
+            out[r, c] = np.nan
+            continue
+        e = dem[r, c]
+        a, oa = _nb(dem, mask, r - 1, c - 1)
+        b, ob = _nb(dem, mask, r - 1, c)
+        cv, oc = _nb(dem, mask, r - 1, c + 1)
+        d, od = _nb(dem, mask, r, c - 1)
+        f, of = _nb(dem, mask, r, c + 1)
+        g, og = _nb(dem, mask, r + 1, c - 1)
+        h, oh = _nb(dem, mask, r + 1, c)
+        i, oi = _nb(dem, mask, r + 1, c + 1)
+        # columns a-c, d-f, g-i give dz/dx; rows a-g, b-h, c-i give dz/dy (same order as before)
+        t1, w1 = _outer_term(a, oa, cv, oc, b, ob, e, r2)
+        t2, w2 = _middle_term(d, od, f, of, e)
+        t3, w3 = _outer_term(g, og, i, oi, h, oh, e, r2)
+        dx = 0.0 + t1 + t2 + t3
+        xf = w1 + w2 + w3
+        t1, w1 = _outer_term(a, oa, g, og, d, od, e, r2)
+        t2, w2 = _middle_term(b, ob, h, oh, e)
+        t3, w3 = _outer_term(cv, oc, i, oi, f, of, e, r2)
+        dy = 0.0 + t1 + t2 + t3
+        yf = w1 + w2 + w3
+        dzdx = dx / (xf * xcs) if xf != 0 else 0.0
+        dzdy = dy / (yf * ycs) if yf != 0 else 0.0
+        out[r, c] = np.float32(100.0 * np.sqrt(dzdx * dzdx + dzdy * dzdy))
+
+
 @njit(cache=True, parallel=True)
 def _slope(dem: np.ndarray, mask: np.ndarray, xcs: float, ycs: float) -> np.ndarray:
-    rows, cols = dem.shape
-    out = np.empty((rows, cols), dtype=np.float32)
-    r2 = 2**0.5
-    for r in prange(rows):
-        for c in range(cols):
-            if mask[r, c]:
-                out[r, c] = np.nan
-                continue
-            e = dem[r, c]
-            a, oa = _nb(dem, mask, r - 1, c - 1)
-            b, ob = _nb(dem, mask, r - 1, c)
-            cv, oc = _nb(dem, mask, r - 1, c + 1)
-            d, od = _nb(dem, mask, r, c - 1)
-            f, of = _nb(dem, mask, r, c + 1)
-            g, og = _nb(dem, mask, r + 1, c - 1)
-            h, oh = _nb(dem, mask, r + 1, c)
-            i, oi = _nb(dem, mask, r + 1, c + 1)
-            # columns a-c, d-f, g-i give dz/dx; rows a-g, b-h, c-i give dz/dy (same order as before)
-            t1, w1 = _outer_term(a, oa, cv, oc, b, ob, e, r2)
-            t2, w2 = _middle_term(d, od, f, of, e)
-            t3, w3 = _outer_term(g, og, i, oi, h, oh, e, r2)
-            dx = 0.0 + t1 + t2 + t3
-            xf = w1 + w2 + w3
-            t1, w1 = _outer_term(a, oa, g, og, d, od, e, r2)
-            t2, w2 = _middle_term(b, ob, h, oh, e)
-            t3, w3 = _outer_term(cv, oc, i, oi, f, of, e, r2)
-            dy = 0.0 + t1 + t2 + t3
-            yf = w1 + w2 + w3
-            dzdx = dx / (xf * xcs) if xf != 0 else 0.0
-            dzdy = dy / (yf * ycs) if yf != 0 else 0.0
-            out[r, c] = np.float32(100.0 * np.sqrt(dzdx * dzdx + dzdy * dzdy))
+    out = np.empty(dem.shape, dtype=np.float32)
+    for r in prange(dem.shape[0]):
+        _slope_row(dem, mask, xcs, ycs, r, out)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def slope_serial(dem: np.ndarray, mask: np.ndarray, xcs: float, ycs: float) -> np.ndarray:
+    """:func:`slope_percent`'s kernel on one thread, for callers that run tiles on threads of their own
+    (numba's default parallel layer must not be entered from two threads at once)."""
+    out = np.empty(dem.shape, dtype=np.float32)
+    for r in range(dem.shape[0]):
+        _slope_row(dem, mask, xcs, ycs, r, out)
     return out
 
 

@@ -129,24 +129,34 @@ class SoilRetention(Indicator):
 
     def _ls(self, ctx: PixelContext) -> da.Array:
         """LS on the grid, from the whole DEM: routed (pits filled, MFD flow, slope) once per DEM and grid and
-        cached; L's cap l_max is applied chunk by chunk, so another l_max (an uncertainty scenario) costs no
+        cached, in memory or tile by tile on disk (:mod:`gep.accounting.routing` chooses; both give the same
+        values); L's cap l_max is applied chunk by chunk, so another l_max (an uncertainty scenario) costs no
         routing."""
-        from gep.accounting import terrain
+        from gep.accounting import routing, terrain
 
         grid = ctx.region.grid
         entry = ctx.region.layers["dem"]
         path = entry.path(ctx.region.root, ctx.year)
         l_max = ctx.param("l_max").scalar()
-        key = (str(path), path.stat().st_mtime_ns, grid.transform, grid.shape)
-        if key not in _ROUTED_CACHE:
-            terrain.check_fits(grid.shape)
-            dem = np.asarray(ctx.layer("dem").compute(), dtype=np.float64)
-            _ROUTED_CACHE.clear()  # one DEM at a time: the cache must not grow with every region
-            _ROUTED_CACHE[key] = routed_dem(dem, grid.resolution)
-        slope, flow = _ROUTED_CACHE[key]
         cell = grid.resolution
-        return da.map_blocks(lambda s, f: ls_on_chunk(s, f, cell, l_max), da.from_array(slope, chunks=grid.chunks),
-                             da.from_array(flow, chunks=grid.chunks), dtype=np.float64,
+        if routing.mode(grid.shape, distributed=ctx.scheduler is not None) == "tiled":
+            stat = path.stat()
+            tiles_key = {"dem": str(path), "mtime_ns": stat.st_mtime_ns, "size": stat.st_size,
+                         "transform": tuple(grid.transform), "shape": grid.shape, "crs": str(grid.crs)}
+            store = routing.routed_store(ctx.layer("dem"), tiles_key, cell, ctx.scheduler)
+            slope = routing.lazy(store, "slope", grid.chunks, np.float32)
+            flow = routing.lazy(store, "acc", grid.chunks, np.float64)
+        else:
+            key = (str(path), path.stat().st_mtime_ns, grid.transform, grid.shape)
+            if key not in _ROUTED_CACHE:
+                terrain.check_fits(grid.shape)
+                dem = np.asarray(ctx.layer("dem").compute(), dtype=np.float64)
+                _ROUTED_CACHE.clear()  # one DEM at a time: the cache must not grow with every region
+                _ROUTED_CACHE[key] = routed_dem(dem, grid.resolution)
+            slope_a, flow_a = _ROUTED_CACHE[key]
+            slope = da.from_array(slope_a, chunks=grid.chunks)
+            flow = da.from_array(flow_a, chunks=grid.chunks)
+        return da.map_blocks(lambda s, f: ls_on_chunk(s, f, cell, l_max), slope, flow, dtype=np.float64,
                              meta=np.array((), dtype=np.float64))
 
 
