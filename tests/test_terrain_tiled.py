@@ -151,9 +151,34 @@ def test_the_engine_picks_by_size_and_names_a_bad_setting(monkeypatch: pytest.Mo
     monkeypatch.delenv("GEP_TERRAIN_MEMORY_MB", raising=False)
     assert routing.mode((4400, 4400)) == "memory"  # Lishui at 30 m: 1.8 GB in memory
     assert routing.mode((11000, 11000)) == "tiled"  # a province: 11.6 GB
+    monkeypatch.delenv("GEP_TERRAIN_DIR", raising=False)
+    assert routing.mode((100, 100), distributed=True) == "memory"  # no folder the workers share: in memory
+    with pytest.raises(InputError, match="GEP_TERRAIN_DIR"):  # too large for that: the folder must be named
+        routing.mode((11000, 11000), distributed=True)
+    monkeypatch.setenv("GEP_TERRAIN_DIR", "/shared/gep-terrain")
     assert routing.mode((100, 100), distributed=True) == "tiled"
     monkeypatch.setenv("GEP_TERRAIN_MEMORY_MB", "1")
     assert routing.mode((200, 200)) == "tiled"
     monkeypatch.setenv("GEP_TERRAIN", "in-memory")
     with pytest.raises(InputError, match="GEP_TERRAIN"):
         routing.mode((10, 10))
+
+
+def test_the_routed_tiles_are_kept_found_and_a_broken_leftover_is_not_used(tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import dask.array as da
+
+    monkeypatch.setenv("GEP_TERRAIN_DIR", str(tmp_path / "routed"))
+    rng = np.random.default_rng(5)
+    dem = np.round(rng.normal(size=(20, 23)).cumsum(1) * 3 + 100)
+    dem[4:6, 4:6] = np.nan
+    lazy = da.from_array(dem, chunks=(8, 8))
+    key = {"dem": "test", "n": 1}
+    store = routing.routed_store(lazy, key, 30.0, tile=7)
+    expected = in_memory(np.nan_to_num(dem), np.isnan(dem))
+    assert np.array_equal(tt.assemble(store, "acc"), expected["acc"], equal_nan=True)
+    assert routing.routed_store(lazy, key, 30.0, tile=7).root == store.root  # found, not routed again
+    (store.root / "complete").unlink()  # e.g. removed half-way by another run's pruning
+    (store.root / "acc" / "0_0.npy").unlink()
+    again = routing.routed_store(lazy, key, 30.0, tile=7)
+    assert np.array_equal(tt.assemble(again, "acc"), expected["acc"], equal_nan=True)

@@ -3,8 +3,9 @@
 for the next run.
 
 The choice (``GEP_TERRAIN``): ``auto`` (the default) routes in memory while the DEM needs at most
-``GEP_TERRAIN_MEMORY_MB`` (2048 MB: about 22 M pixels, a Lishui-size city at 30 m) and no cluster is used;
-``memory`` and ``tiled`` force one. Both give the same values to the last bit (tests/test_terrain_tiled.py).
+``GEP_TERRAIN_MEMORY_MB`` (2048 MB: about 22 M pixels, a Lishui-size city at 30 m), and on a cluster whenever
+``GEP_TERRAIN_DIR`` names the folder it shares; ``memory`` and ``tiled`` force one. Both give the same values to
+the last bit (tests/test_terrain_tiled.py).
 
 Routed tiles live under ``GEP_TERRAIN_DIR`` (default: ``gep-terrain`` in the system's temporary folder),
 one folder per DEM file, grid and tile size; on a cluster that folder must be shared with the workers. The
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 MODES = ("auto", "memory", "tiled")
 KEEP = 4
+FORMAT = 2  # of the routed tiles: bump when the tiled algorithm changes, so older tiles are not reused
 NODATA_HEIGHT = float(np.finfo(np.float32).max)
 
 
@@ -42,15 +44,20 @@ def mode(shape: tuple[int, int], distributed: bool = False) -> str:
     if chosen not in MODES:
         raise InputError(N_("GEP_TERRAIN is {value!r}; expected one of {expected}"), value=chosen,
                          expected=", ".join(MODES))
-    if chosen != "auto":
-        return chosen
     budget = float(os.environ.get("GEP_TERRAIN_MEMORY_MB", "2048")) * 2**20
     need = shape[0] * shape[1] * terrain.BYTES_PER_PIXEL
-    return "tiled" if distributed or need > budget else "memory"
+    choice = chosen if chosen != "auto" else "tiled" if need > budget else "memory"
+    if distributed and chosen == "auto" and os.environ.get("GEP_TERRAIN_DIR"):
+        choice = "tiled"  # the workers route it, in the folder they share
+    if distributed and choice == "tiled" and not os.environ.get("GEP_TERRAIN_DIR"):
+        # the command's temporary folder is not the workers': they could not find the tiles
+        raise InputError(N_("a DEM of {rows}x{cols} is routed tile by tile on the cluster: set GEP_TERRAIN_DIR to a "
+                            "folder the command and every worker share"), rows=shape[0], cols=shape[1])
+    return choice
 
 
 def cache_root() -> Path:
-    return Path(os.environ.get("GEP_TERRAIN_DIR") or Path(tempfile.gettempdir()) / "gep-terrain")
+    return Path(os.environ.get("GEP_TERRAIN_DIR") or Path(tempfile.gettempdir()) / "gep-terrain").absolute()
 
 
 def routed_store(dem: da.Array, key: dict[str, Any], cell_size: float, client: Any = None,
@@ -59,7 +66,7 @@ def routed_store(dem: da.Array, key: dict[str, Any], cell_size: float, client: A
     found from an earlier run with the same ``key`` (the DEM file, its time stamp, the grid)."""
     tile = tile or terrain_tiled.default_tile()
     root = cache_root()
-    name = hashlib.sha256(json.dumps({**key, "tile": tile, "format": 1}, sort_keys=True,
+    name = hashlib.sha256(json.dumps({**key, "tile": tile, "format": FORMAT}, sort_keys=True,
                                      default=str).encode()).hexdigest()[:20]
     final = root / name
     shape = (int(dem.shape[0]), int(dem.shape[1]))
@@ -86,8 +93,11 @@ def routed_store(dem: da.Array, key: dict[str, Any], cell_size: float, client: A
         raise
     try:
         store.root.rename(final)
-    except OSError:  # another run routed the same DEM meanwhile: use theirs
-        shutil.rmtree(store.root, ignore_errors=True)
+    except OSError:
+        if not (final / "complete").exists():  # a broken leftover, not another run's result: use ours where it is
+            log.warning("could not move the routed DEM to %s; using %s", final, store.root)
+            return store
+        shutil.rmtree(store.root, ignore_errors=True)  # another run routed the same DEM meanwhile: use theirs
     _prune(root)
     return terrain_tiled.TileStore(final, shape, tile)
 
@@ -100,12 +110,24 @@ def _ingest_block(block: np.ndarray, store: terrain_tiled.TileStore, block_info:
 
 def _prune(root: Path) -> None:
     """Keep the KEEP most recently used routed DEMs (and no half-written ones older than a day)."""
-    done = sorted((p for p in root.iterdir() if (p / "complete").exists()),
-                  key=lambda p: (p / "complete").stat().st_mtime, reverse=True)
+    def used(p: Path) -> float:
+        try:
+            return (p / "complete").stat().st_mtime
+        except OSError:  # being written, or removed by another run meanwhile
+            return -1.0
+
+    def age(p: Path) -> float:
+        try:
+            return time.time() - p.stat().st_mtime
+        except OSError:
+            return 0.0
+
+    folders = [p for p in root.iterdir() if p.is_dir()]
+    done = sorted((p for p in folders if used(p) >= 0), key=used, reverse=True)
     for old in done[KEEP:]:
         shutil.rmtree(old, ignore_errors=True)
-    for p in root.glob("gep-terrain-*"):
-        if p.is_dir() and time.time() - p.stat().st_mtime > 86400:
+    for p in folders:
+        if used(p) < 0 and age(p) > 86400:
             shutil.rmtree(p, ignore_errors=True)
 
 

@@ -96,7 +96,8 @@ class TileStore:
         return self.root / (f"{name}.ring" if ring else name) / f"{ti}_{tj}.npy"
 
     def save(self, name: str, ti: int, tj: int, arr: np.ndarray, ring: bool = True) -> None:
-        """Write a tile (and, unless ``ring`` is False, its edges) atomically."""
+        """Write a tile (and, unless ``ring`` is False, its edges). In place, not atomically: a store is valid
+        only once its ``complete`` mark is written."""
         _save(self._path(name, ti, tj), arr)
         if ring:
             _save(self._path(name, ti, tj, ring=True), _ring(arr))
@@ -257,7 +258,12 @@ def _executor(client: Any) -> Iterator[Executor]:
 
 def _run(pool: Executor, fn: Callable[..., Any], items: Iterable[tuple[Any, ...]]) -> list[Any]:
     futures = [pool.submit(fn, *args) for args in items]
-    return [f.result() for f in futures]
+    try:
+        return [f.result() for f in futures]
+    except BaseException:
+        for f in futures:  # the store is about to be removed: no task should write into it afterwards
+            f.cancel()
+        raise
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -559,39 +565,42 @@ def tiled_flow_dir_mfd(store: TileStore, pool: Executor) -> None:
     groups: dict[Any, list[tuple[tuple[int, int], int]]] = {}
     for piece in list(plateaus.parent):
         groups.setdefault(plateaus.find(piece), []).append(piece)
-    updates: dict[tuple[int, int], list[tuple[int, np.ndarray, int, int]]] = {}
+    # per tile: (flat index in the tile, direction) of its plateau pixels; plateau pixels only, not boxes
+    updates: dict[tuple[int, int], list[tuple[np.ndarray, np.ndarray]]] = {}
     largest = 0
-    opened: dict[Any, np.ndarray] = {}
     for pieces in groups.values():
         bb = np.array([boxes[t][k - 1] for t, k in pieces])
         r0, r1 = max(int(bb[:, 0].min()) - 1, 0), min(int(bb[:, 1].max()) + 2, store.shape[0])
         c0, c1 = max(int(bb[:, 2].min()) - 1, 0), min(int(bb[:, 3].max()) + 2, store.shape[1])
         largest = max(largest, (r1 - r0) * (c1 - c0))
+        opened: dict[Any, np.ndarray] = {}  # memory maps of this box's tiles, closed with the box
         # only the plateau and the ring around it matter: mask the rest of the box, so the kernel skips it
         member = np.zeros((r1 - r0, c1 - c0), dtype=np.bool_)
         for t, k in pieces:
             tr0, tr1, tc0, tc1 = store.bounds(*t)
             a0, a1, b0, b1 = max(r0, tr0), min(r1, tr1), max(c0, tc0), min(c1, tc1)
-            if (t, "flat") not in opened:
-                opened[t, "flat"] = store.load("flat", *t, mmap=True)
-            member[a0 - r0 : a1 - r0, b0 - c0 : b1 - c0] |= opened[t, "flat"][a0 - tr0 : a1 - tr0,
-                                                                               b0 - tc0 : b1 - tc0] == k
+            flat = store.load("flat", *t, mmap=True)
+            member[a0 - r0 : a1 - r0, b0 - c0 : b1 - c0] |= flat[a0 - tr0 : a1 - tr0, b0 - tc0 : b1 - tc0] == k
+            del flat
         fd = terrain._flow_dir_mfd(store.window("F", r0, r1, c0, c1, opened),
                                    store.window("mask", r0, r1, c0, c1, opened) | ~_dilate(member), 256)
-        for t, k in pieces:
-            updates.setdefault(t, []).append((k, fd, r0, c0))
-    opened.clear()
+        opened.clear()
+        rr, cc = np.nonzero(member)
+        values = fd[rr, cc]
+        del fd, member
+        gr, gc = rr + r0, cc + c0
+        tile_of = (gr // store.tile) * store.grid[1] + gc // store.tile
+        for key in np.unique(tile_of):
+            sel = tile_of == key
+            t = (int(key) // store.grid[1], int(key) % store.grid[1])
+            w = store.dims(*t)[1]
+            local = (gr[sel] - t[0] * store.tile) * w + (gc[sel] - t[1] * store.tile)
+            updates.setdefault(t, []).append((local, values[sel]))
     for t, items in updates.items():
         fd_t = store.load("fd", *t)
-        flat = store.load("flat", *t)
-        tr0, _, tc0, _ = store.bounds(*t)
-        rows, cols = np.nonzero(flat)
-        order = np.argsort(flat[rows, cols], kind="stable")
-        rows, cols = rows[order], cols[order]
-        starts = np.searchsorted(flat[rows, cols], np.arange(1, flat.max() + 2))
-        for k, fd, r0, c0 in items:
-            rr, cc = rows[starts[k - 1] : starts[k]], cols[starts[k - 1] : starts[k]]
-            fd_t[rr, cc] = fd[rr + tr0 - r0, cc + tc0 - c0]
+        flat_view = fd_t.reshape(-1)
+        for local, values in items:
+            flat_view[local] = values
         store.save("fd", *t, fd_t, ring=False)
     for t in tiles:
         store.save_ring("fd", *t, store.load("fd", *t, mmap=True))  # the edges, now final

@@ -132,6 +132,7 @@ class SoilRetention(Indicator):
         cached, in memory or tile by tile on disk (:mod:`gep.accounting.routing` chooses; both give the same
         values); L's cap l_max is applied chunk by chunk, so another l_max (an uncertainty scenario) costs no
         routing."""
+        from gep import __version__ as gep_version
         from gep.accounting import routing, terrain
 
         grid = ctx.region.grid
@@ -141,8 +142,9 @@ class SoilRetention(Indicator):
         cell = grid.resolution
         if routing.mode(grid.shape, distributed=ctx.scheduler is not None) == "tiled":
             stat = path.stat()
-            tiles_key = {"dem": str(path), "mtime_ns": stat.st_mtime_ns, "size": stat.st_size,
-                         "transform": tuple(grid.transform), "shape": grid.shape, "crs": str(grid.crs)}
+            tiles_key = {"dem": str(path), "band": entry.band, "mtime_ns": stat.st_mtime_ns, "size": stat.st_size,
+                         "transform": tuple(grid.transform), "shape": grid.shape, "crs": str(grid.crs),
+                         "gep": gep_version}
             store = routing.routed_store(ctx.layer("dem"), tiles_key, cell, ctx.scheduler)
             slope = routing.lazy(store, "slope", grid.chunks, np.float32)
             flow = routing.lazy(store, "acc", grid.chunks, np.float64)
