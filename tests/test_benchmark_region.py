@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import geopandas as gpd
+import pytest
 import rasterio
 
 from gep.accounting.region import load_region
@@ -16,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import synthetic_region
 
 
+@pytest.mark.slow
 def test_a_province_has_90_counties_1300_townships_25000_villages_and_soil_layers(tmp_path: Path) -> None:
     root = synthetic_region.make_synthetic_region(tmp_path / "p", 300, 280, province=True)
     zones = gpd.read_file(root / "zones.gpkg")

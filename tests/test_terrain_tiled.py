@@ -55,6 +55,7 @@ def assert_identical(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> None
             np.isnan(a[name].astype(float)) & np.isnan(b[name].astype(float)))))[:5])
 
 
+@pytest.mark.slow  # compiling the tiled kernels takes ~15 s on a fresh clone: CI runs it with the slow tests
 def test_a_hand_made_dem_with_every_kind_of_stitch(tmp_path: Path) -> None:
     """Tiles of 4 px: a pit straddling a tile corner, a lake (one flat) across four tiles, a nodata hole on a tile
     edge, a plateau draining off the raster's edge, and a valley that crosses tile edges back and forth."""
@@ -87,7 +88,8 @@ def dems(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, int]:
     return dem, mask, draw(st.integers(2, 9))
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@pytest.mark.slow
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=dems())
 def test_tiled_equals_in_memory_on_any_dem(case: tuple[np.ndarray, np.ndarray, int], tmp_path: Path) -> None:
     dem, mask, tile = case
@@ -164,6 +166,7 @@ def test_the_engine_picks_by_size_and_names_a_bad_setting(monkeypatch: pytest.Mo
         routing.mode((10, 10))
 
 
+@pytest.mark.slow
 def test_the_routed_tiles_are_kept_found_and_a_broken_leftover_is_not_used(tmp_path: Path,
                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     import dask.array as da
