@@ -107,6 +107,7 @@ def platform(empty_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     yield empty_db, data
 
 
+@pytest.mark.slow  # a whole platform backed up and restored (13 s): CI runs it with the slow tests
 def test_the_restore_drill_gives_back_every_table_and_file(platform: tuple[str, Path], tmp_path: Path) -> None:
     url, data = platform
     rows, files = table_rows(url), data_files(data)

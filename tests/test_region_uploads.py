@@ -131,6 +131,7 @@ def test_a_year_is_added_by_uploading_its_files(client: object, region: int, tmp
     assert r.status_code == 403
 
 
+@pytest.mark.slow  # an accounting run and its report (9 s): CI runs it with the slow tests
 def test_the_template_round_trip_and_an_override_reach_the_report(client: object, region: int,
                                                                   tmp_path: Path) -> None:
     h = bearer(client, "analyst")
