@@ -124,24 +124,13 @@ class TileStore:
         """``core`` with a one-pixel halo from the neighbours' saved edges (or from ``rings(ti, tj)``), cropped
         at the raster's edges (so off-window means off-raster, as in the in-memory kernels). Returns the array
         and the core's offset."""
-        r0, r1, c0, c1 = self.bounds(ti, tj)
+        _, r1, _, c1 = self.bounds(ti, tj)
         top, left = self.padded_offsets(ti, tj)
-        bottom, right = int(r1 < self.shape[0]), int(c1 < self.shape[1])
-        h, w = r1 - r0, c1 - c0
-        out = np.empty((h + top + bottom, w + left + right), dtype=core.dtype)
+        h, w = core.shape
+        out = np.empty((h + top + int(r1 < self.shape[0]), w + left + int(c1 < self.shape[1])), dtype=core.dtype)
         out[top : top + h, left : left + w] = core
-        for di, dj in NEIGHBOURS:
-            if not self.exists(ti + di, tj + dj):
-                continue
-            ring = rings(ti + di, tj + dj) if rings else self.ring(name, ti + di, tj + dj)
-            nh, nw = self.dims(ti + di, tj + dj)
-            pr = slice(top, top + h) if di == 0 else (0 if di < 0 else out.shape[0] - 1)
-            pc = slice(left, left + w) if dj == 0 else (0 if dj < 0 else out.shape[1] - 1)
-            if di == 0:  # the neighbour's facing column
-                out[pr, pc] = _ring_part(ring, nh, nw, "right" if dj < 0 else "left")
-            else:  # the neighbour's facing row, or the one pixel of it at a corner
-                row = _ring_part(ring, nh, nw, "bottom" if di < 0 else "top")
-                out[pr, pc] = row if dj == 0 else row[-1 if dj < 0 else 0]
+        idx, vals = self.halo(ti, tj, rings or (lambda i, j: self.ring(name, i, j)))
+        out.reshape(-1)[idx] = vals
         return out, top, left
 
     def padded_offsets(self, ti: int, tj: int) -> tuple[int, int]:
@@ -222,8 +211,8 @@ def _touching(store: TileStore, name: str, a: tuple[int, int], b: tuple[int, int
     """Values of ``name`` at every pair of 8-adjacent pixels across the a|b edge: (a values, b values, a
     positions, b positions), positions as indices into each tile's edge ring."""
     ra, rb = store.ring(name, *a), store.ring(name, *b)
-    ha, wa = _dims(store, a)
-    wb = _dims(store, b)[1]
+    ha, wa = store.dims(*a)
+    wb = store.dims(*b)[1]
     if kind in (0, 1):  # side by side (kind 0) or one above the other (kind 1)
         side_a, side_b = ("right", "left") if kind == 0 else ("bottom", "top")
         n = ha if kind == 0 else wa
@@ -241,10 +230,6 @@ def _touching(store: TileStore, name: str, a: tuple[int, int], b: tuple[int, int
     else:  # a's bottom-left pixel and b's top-right
         pa, pb = np.array([wa]), np.array([wb - 1])
     return ra[pa], rb[pb], pa, pb
-
-
-def _dims(store: TileStore, t: tuple[int, int]) -> tuple[int, int]:
-    return store.dims(*t)
 
 
 @contextmanager
@@ -503,7 +488,7 @@ def _dir_tile(store: TileStore, ti: int, tj: int) -> np.ndarray:
     """Directions of one tile; returns each open plateau piece's bounding box (global rows/cols, inclusive)."""
     zp, top, left = store.padded("F", ti, tj, store.load("F", ti, tj))
     mp, _, _ = store.padded("mask", ti, tj, store.load("mask", ti, tj))
-    h, w = _dims(store, (ti, tj))
+    h, w = store.dims(ti, tj)
     fd = terrain._flow_dir_mfd(zp, mp, 256)[top : top + h, left : left + w]
     comp, count = _open_flats(zp, mp, top, left, h, w)
     store.save("fd", ti, tj, np.ascontiguousarray(fd), ring=False)
@@ -803,7 +788,7 @@ def tiled_accumulation_mfd(store: TileStore, resident: int | None = None) -> int
 def _slope_tile(store: TileStore, ti: int, tj: int, xcs: float, ycs: float) -> None:
     zp, top, left = store.padded("F", ti, tj, store.load("F", ti, tj))
     mp, _, _ = store.padded("mask", ti, tj, store.load("mask", ti, tj))
-    h, w = _dims(store, (ti, tj))
+    h, w = store.dims(ti, tj)
     store.save("slope", ti, tj, np.ascontiguousarray(terrain.slope_serial(zp, mp, xcs, ycs)[top : top + h,
                                                                                          left : left + w]),
                ring=False)
