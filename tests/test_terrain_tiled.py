@@ -149,6 +149,8 @@ def test_soil_retention_routed_tile_by_tile_gives_the_same_accounts(tmp_path: Pa
 
 
 def test_the_engine_picks_by_size_and_names_a_bad_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dask.array as da
+
     monkeypatch.delenv("GEP_TERRAIN", raising=False)
     monkeypatch.delenv("GEP_TERRAIN_MEMORY_MB", raising=False)
     assert routing.mode((4400, 4400)) == "memory"  # Lishui at 30 m: 1.8 GB in memory
@@ -161,6 +163,9 @@ def test_the_engine_picks_by_size_and_names_a_bad_setting(monkeypatch: pytest.Mo
     assert routing.mode((100, 100), distributed=True) == "tiled"
     monkeypatch.setenv("GEP_TERRAIN_MEMORY_MB", "1")
     assert routing.mode((200, 200)) == "tiled"
+    monkeypatch.setenv("GEP_TERRAIN_DIR", "/proc/no-such-folder")
+    with pytest.raises(InputError, match="GEP_TERRAIN_DIR"):
+        routing.routed_store(da.zeros((4, 4), chunks=2), {"dem": "x"}, 30.0, tile=2)
     monkeypatch.setenv("GEP_TERRAIN", "in-memory")
     with pytest.raises(InputError, match="GEP_TERRAIN"):
         routing.mode((10, 10))

@@ -74,8 +74,12 @@ def routed_store(dem: da.Array, key: dict[str, Any], cell_size: float, client: A
         os.utime(final / "complete")
         log.info("routed DEM found in %s", final)
         return terrain_tiled.TileStore(final, shape, tile)
-    root.mkdir(parents=True, exist_ok=True)
-    store = terrain_tiled.scratch_store(shape, tile, parent=root)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        store = terrain_tiled.scratch_store(shape, tile, parent=root)
+    except OSError as exc:
+        raise InputError(N_("cannot write the routed DEM's tiles in {folder} (GEP_TERRAIN_DIR): {error}"),
+                         folder=str(root), error=exc.strerror or str(exc)) from None
     try:
         t0 = time.perf_counter()
         ingest = dem.rechunk((tile, tile)).map_blocks(_ingest_block, store, dtype=np.int8, chunks=(1, 1),
