@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gep.accounting import terrain as t
 
@@ -153,3 +155,20 @@ def test_check_fits_names_the_limit() -> None:
     with pytest.raises(t.TerrainTooLarge, match="limit here is about"):
         t.check_fits((20000, 20000), available_bytes=2 * 2**30)
     assert issubclass(t.TerrainTooLarge, MemoryError)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 14), st.integers(1, 14), st.integers(0, 2**32 - 1), st.sampled_from([0.0, 0.1, 0.3]),
+       st.sampled_from([2, 5, 256]))
+def test_directions_seeded_in_parallel_equal_the_one_pass_scan(rows: int, cols: int, seed: int, holes: float,
+                                                              block: int) -> None:
+    """flow_dir_mfd / flow_dir_d8 take the pixels with a lower neighbour from a parallel pass and leave the
+    scan the plateaus; on plateau-rich DEMs (heights 0-3) with nodata holes, the directions equal the scan's
+    own from an empty start (the kernel the tiled routing runs per tile), for every scan block size."""
+    rng = np.random.default_rng(seed)
+    dem = rng.integers(0, 4, (rows, cols)).astype(np.float64)
+    mask = rng.random((rows, cols)) < holes
+    unseeded_mfd = t._flow_dir_mfd(dem, mask, block)
+    unseeded_d8 = t._flow_dir_d8(dem, mask, block, np.full((rows, cols), t.D8_NODATA, dtype=np.uint8))
+    assert np.array_equal(t.flow_dir_mfd(dem, mask, block), unseeded_mfd)
+    assert np.array_equal(t.flow_dir_d8(dem, mask, block), unseeded_d8)

@@ -180,7 +180,9 @@ def _fill_pits(dem: np.ndarray, mask: np.ndarray) -> np.ndarray:
     hv = np.empty(n, dtype=np.float64)
     hi = np.empty(n, dtype=np.int64)
     size = 0
-    pit = np.empty(1024, dtype=np.int64)
+    # each pixel enters the pit queue once at most; untouched pages of np.empty cost no memory, while growing
+    # the queue through _push (an array reassigned in the loop) makes numba's loop ~15 % slower
+    pit = np.empty(n, dtype=np.int64)
     for r in range(rows):
         for c in range(cols):
             k = r * cols + c
@@ -221,7 +223,8 @@ def _fill_pits(dem: np.ndarray, mask: np.ndarray) -> np.ndarray:
             closed[kn] = 1
             if filled[kn] <= h:
                 filled[kn] = h
-                pit, tail = _push(pit, tail, kn)
+                pit[tail] = kn
+                tail += 1
             else:
                 size = _heap_push(hv, hi, size, filled[kn], kn)
     return filled.reshape(rows, cols)
@@ -242,19 +245,53 @@ def fill_pits(dem: np.ndarray, mask: np.ndarray) -> np.ndarray:
 # D8 flow direction
 
 
-@njit(cache=True)
-def _flow_dir_d8(dem: np.ndarray, mask: np.ndarray, bs: int) -> np.ndarray:
+@njit(cache=True, inline="always")
+def _drop(dem: np.ndarray, mask: np.ndarray, r: int, c: int, i: int) -> float:  # pragma: no cover - compiled
+    """The drop from (r, c) to its neighbour i, divided by √2 on diagonals as the scans do; −1 for a neighbour
+    off the raster or nodata (only positive drops count, so it is never taken)."""
+    rn = r + ROW_OFFSETS[i]
+    cn = c + COL_OFFSETS[i]
+    if rn < 0 or rn >= dem.shape[0] or cn < 0 or cn >= dem.shape[1] or mask[rn, cn]:
+        return -1.0
+    s = dem[r, c] - dem[rn, cn]
+    return s * SQRT2_INV if i & 1 else s
+
+
+@njit(cache=True, parallel=True)
+def _d8_local(dem: np.ndarray, mask: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """The steepest descent of every pixel with a lower neighbour (D8_NODATA elsewhere), rows in parallel:
+    `_flow_dir_d8`'s scan gives those pixels the same direction from their 3×3 window alone."""
+    rows, cols = dem.shape
+    fd = np.full((rows, cols), D8_NODATA, dtype=np.uint8)
+    for r in prange(rows):
+        for c in range(cols):
+            if mask[r, c]:
+                continue
+            best_dir = -1
+            best = 0.0
+            for i in range(8):
+                s = _drop(dem, mask, r, c, i)
+                if s > best:
+                    best_dir = i
+                    best = s
+            if best_dir >= 0:
+                fd[r, c] = best_dir
+    return fd
+
+
+@njit(cache=True, nogil=True)
+def _flow_dir_d8(dem: np.ndarray, mask: np.ndarray, bs: int, seed: np.ndarray) -> np.ndarray:
     rows, cols = dem.shape
     n = rows * cols
     z = dem.ravel()
     m = mask.ravel()
-    fd = np.full(n, D8_NODATA, dtype=np.uint8)
+    fd = seed.ravel()
     flat = np.zeros(n, dtype=np.uint8)
     dist = np.full(n, float(n), dtype=np.float64)
-    search = np.empty(1024, dtype=np.int64)
+    search = np.empty(n, dtype=np.int64)
     drain = np.empty(1024, dtype=np.int64)
-    nd_cells = np.empty(1024, dtype=np.int64)
-    nd_dirs = np.empty(1024, dtype=np.int64)
+    nd_cells = np.empty(n, dtype=np.int64)
+    nd_dirs = np.empty(n, dtype=np.int64)
     for by in range(0, rows, bs):
         for bx in range(0, cols, bs):
             for r in range(by, min(by + bs, rows)):
@@ -285,7 +322,8 @@ def _flow_dir_d8(dem: np.ndarray, mask: np.ndarray, bs: int) -> np.ndarray:
                     # plateau: breadth-first over the equal-height region collecting drains
                     s_head = 0
                     s_tail = 0
-                    search, s_tail = _push(search, s_tail, k)
+                    search[s_tail] = k
+                    s_tail += 1
                     flat[k] = 1
                     d_tail = 0
                     nd_tail = 0
@@ -312,7 +350,8 @@ def _flow_dir_d8(dem: np.ndarray, mask: np.ndarray, bs: int) -> np.ndarray:
                                 continue
                             if s == 0.0:
                                 if flat[kn] == 0:
-                                    search, s_tail = _push(search, s_tail, kn)
+                                    search[s_tail] = kn
+                                    s_tail += 1
                                     flat[kn] = 1
                                 continue
                             if i & 1:
@@ -326,8 +365,9 @@ def _flow_dir_d8(dem: np.ndarray, mask: np.ndarray, bs: int) -> np.ndarray:
                                 dist[q] = 0.0
                                 drain, d_tail = _push(drain, d_tail, q)
                             else:
-                                nd_cells, nd_tail = _push(nd_cells, nd_tail, q)
-                                nd_dirs, _ = _push(nd_dirs, nd_tail - 1, best_dir)
+                                nd_cells[nd_tail] = q
+                                nd_tail += 1
+                                nd_dirs[nd_tail - 1] = best_dir
                     if d_tail == 0:
                         for j in range(nd_tail):
                             q = nd_cells[j]
@@ -354,7 +394,6 @@ def _flow_dir_d8(dem: np.ndarray, mask: np.ndarray, bs: int) -> np.ndarray:
                                 drain, d_tail = _push(drain, d_tail, kn)
     return fd.reshape(rows, cols)
 
-
 def flow_dir_d8(filled: np.ndarray, mask: np.ndarray, block_size: int = 256) -> np.ndarray:
     """Steepest-descent direction (reproduces ``routing.flow_dir_d8``).
 
@@ -363,9 +402,9 @@ def flow_dir_d8(filled: np.ndarray, mask: np.ndarray, block_size: int = 256) -> 
     nodata (a straight edge preferred over a diagonal one). Undrained pixels and nodata get
     128. ``block_size`` is the DEM tiling pygeoprocessing iterated (affects plateau ties).
     """
-    return _flow_dir_d8(
-        np.ascontiguousarray(filled, dtype=np.float64), np.ascontiguousarray(mask, dtype=np.bool_), int(block_size)
-    )
+    dem = np.ascontiguousarray(filled, dtype=np.float64)
+    nodata = np.ascontiguousarray(mask, dtype=np.bool_)
+    return _flow_dir_d8(dem, nodata, int(block_size), _d8_local(dem, nodata))
 
 
 # --------------------------------------------------------------------------------------------
@@ -380,24 +419,56 @@ def _pack(weights: np.ndarray, total: float) -> int:
     return packed
 
 
+@njit(cache=True, parallel=True)
+def _mfd_local(dem: np.ndarray, mask: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """The directions of every pixel with a lower neighbour (0 elsewhere), rows in parallel.
+
+    Each is a function of the pixel's 3×3 window only, with the same operations as `_flow_dir_mfd`'s scan
+    (drop, /√2 on diagonals, summed in neighbour order, `_pack`), so seeding the scan with them changes
+    nothing but the time: the scan is left with the plateaus, which need a search."""
+    rows, cols = dem.shape
+    fd = np.zeros((rows, cols), dtype=np.int32)
+    for r in prange(rows):
+        for c in range(cols):
+            if mask[r, c]:
+                continue
+            total = 0.0
+            for i in range(8):
+                s = _drop(dem, mask, r, c, i)
+                if s > 0.0:
+                    total += s
+            if total > 0.0:
+                packed = 0
+                for i in range(8):
+                    s = _drop(dem, mask, r, c, i)
+                    packed |= int(0.5 + (s if s > 0.0 else 0.0) / total * 15.0) << (i * 4)
+                fd[r, c] = packed
+    return fd
+
+
 @njit(cache=True, nogil=True)
 def _flow_dir_mfd(dem: np.ndarray, mask: np.ndarray, bs: int) -> np.ndarray:
+    return _flow_dir_mfd_seeded(dem, mask, bs, np.zeros(dem.shape, dtype=np.int32))
+
+
+@njit(cache=True, nogil=True)
+def _flow_dir_mfd_seeded(dem: np.ndarray, mask: np.ndarray, bs: int, seed: np.ndarray) -> np.ndarray:
     rows, cols = dem.shape
     n = rows * cols
     z = dem.ravel()
     m = mask.ravel()
-    fd = np.zeros(n, dtype=np.int32)
+    fd = seed.ravel()
     flat = np.zeros(n, dtype=np.uint8)
     drain_mask = np.zeros(n, dtype=np.uint8)
     dist_nodata = float(n)
     dist = np.full(n, dist_nodata, dtype=np.float64)
     slopes = np.zeros(8, dtype=np.float64)
     nd_slopes = np.zeros(8, dtype=np.float64)
-    search = np.empty(1024, dtype=np.int64)
+    search = np.empty(n, dtype=np.int64)
     drain = np.empty(1024, dtype=np.int64)
-    direction = np.empty(1024, dtype=np.int64)
-    nd_cells = np.empty(1024, dtype=np.int64)
-    nd_dirs = np.empty(1024, dtype=np.int64)
+    direction = np.empty(n, dtype=np.int64)
+    nd_cells = np.empty(n, dtype=np.int64)
+    nd_dirs = np.empty(n, dtype=np.int64)
     for by in range(0, rows, bs):
         for bx in range(0, cols, bs):
             for r in range(by, min(by + bs, rows)):
@@ -428,7 +499,8 @@ def _flow_dir_mfd(dem: np.ndarray, mask: np.ndarray, bs: int) -> np.ndarray:
                     # PHASE 2: find the plateau's drains
                     s_head = 0
                     s_tail = 0
-                    search, s_tail = _push(search, s_tail, k)
+                    search[s_tail] = k
+                    s_tail += 1
                     flat[k] = 1
                     d_tail = 0
                     nd_tail = 0
@@ -456,7 +528,8 @@ def _flow_dir_mfd(dem: np.ndarray, mask: np.ndarray, bs: int) -> np.ndarray:
                                 continue
                             if s == 0.0:
                                 if flat[kn] == 0:
-                                    search, s_tail = _push(search, s_tail, kn)
+                                    search[s_tail] = kn
+                                    s_tail += 1
                                     flat[kn] = 1
                                 continue
                             if i & 1:
@@ -469,8 +542,9 @@ def _flow_dir_mfd(dem: np.ndarray, mask: np.ndarray, bs: int) -> np.ndarray:
                             drain_mask[q] = 1
                             drain, d_tail = _push(drain, d_tail, q)
                         elif nd_total > 0.0:
-                            nd_cells, nd_tail = _push(nd_cells, nd_tail, q)
-                            nd_dirs, _ = _push(nd_dirs, nd_tail - 1, _pack(nd_slopes, nd_total))
+                            nd_cells[nd_tail] = q
+                            nd_tail += 1
+                            nd_dirs[nd_tail - 1] = _pack(nd_slopes, nd_total)
                     if d_tail == 0:
                         for j in range(nd_tail):
                             q = nd_cells[j]
@@ -480,7 +554,8 @@ def _flow_dir_mfd(dem: np.ndarray, mask: np.ndarray, bs: int) -> np.ndarray:
                             drain, d_tail = _push(drain, d_tail, q)
                     dir_tail = 0
                     for j in range(d_tail):
-                        direction, dir_tail = _push(direction, dir_tail, drain[j])
+                        direction[dir_tail] = drain[j]
+                        dir_tail += 1
                     # PHASE 3: distance to the nearest drain across the plateau
                     d_head = 0
                     while d_head < d_tail:
@@ -525,13 +600,13 @@ def _flow_dir_mfd(dem: np.ndarray, mask: np.ndarray, bs: int) -> np.ndarray:
                                 slopes[i] = s
                                 total += s
                             elif not drain_mask[kn]:
-                                direction, dir_tail = _push(direction, dir_tail, kn)
+                                direction[dir_tail] = kn
+                                dir_tail += 1
                                 drain_mask[kn] = 1
                         if total == 0:
                             continue
                         fd[q] = _pack(slopes, total)
     return fd.reshape(rows, cols)
-
 
 def flow_dir_mfd(filled: np.ndarray, mask: np.ndarray, block_size: int = 256) -> np.ndarray:
     """Multiple-flow-direction weights packed in int32 (reproduces ``routing.flow_dir_mfd``).
@@ -541,9 +616,9 @@ def flow_dir_mfd(filled: np.ndarray, mask: np.ndarray, block_size: int = 256) ->
     equal-height neighbour nearer (1, sqrt(2) steps) to a drain, weights 1 and 1/sqrt(2);
     plateaus with no downhill exit drain to edge / nodata neighbours. 0 = no flow.
     """
-    return _flow_dir_mfd(
-        np.ascontiguousarray(filled, dtype=np.float64), np.ascontiguousarray(mask, dtype=np.bool_), int(block_size)
-    )
+    dem = np.ascontiguousarray(filled, dtype=np.float64)
+    nodata = np.ascontiguousarray(mask, dtype=np.bool_)
+    return _flow_dir_mfd_seeded(dem, nodata, int(block_size), _mfd_local(dem, nodata))
 
 
 # --------------------------------------------------------------------------------------------
@@ -560,7 +635,7 @@ def _weight_at(weight: np.ndarray, use_weight: bool, k: int) -> float:
     return w
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _flow_accumulation_d8(fd2: np.ndarray, weight2: np.ndarray, use_weight: bool) -> np.ndarray:
     rows, cols = fd2.shape
     n = rows * cols
@@ -730,7 +805,7 @@ def extract_streams_d8(flow_accum: np.ndarray, threshold: float) -> np.ndarray:
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _extract_streams_mfd(fa2: np.ndarray, fd2: np.ndarray, threshold: float, trace: float, bs: int) -> np.ndarray:
     rows, cols = fa2.shape
     n = rows * cols
@@ -846,7 +921,7 @@ def extract_streams_mfd(
 # distance to channel
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _distance_to_channel_d8(fd2: np.ndarray, ch2: np.ndarray, weight2: np.ndarray, use_weight: bool) -> np.ndarray:
     rows, cols = fd2.shape
     n = rows * cols
@@ -905,7 +980,7 @@ def distance_to_channel_d8(
     return _distance_to_channel_d8(fd, ch, w, weight is not None)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _distance_to_channel_mfd(fd2: np.ndarray, ch2: np.ndarray, weight2: np.ndarray, use_weight: bool) -> np.ndarray:
     rows, cols = fd2.shape
     n = rows * cols
@@ -1092,14 +1167,16 @@ def slope_serial(dem: np.ndarray, mask: np.ndarray, xcs: float, ycs: float) -> n
     return out
 
 
-def slope_percent(dem: np.ndarray, mask: np.ndarray, pixel_size: tuple[float, float]) -> np.ndarray:
+def slope_percent(dem: np.ndarray, mask: np.ndarray, pixel_size: tuple[float, float],
+                  parallel: bool = True) -> np.ndarray:
     """Percent slope, float32, NaN on nodata (reproduces ``geoprocessing_core.calculate_slope``).
 
     3x3 finite differences (Zevenbergen & Thorne with diagonals); pixels outside the raster
     count as nodata, missing neighbours fall back to inline or centre differences (x sqrt(2)).
-    ``pixel_size`` is the geotransform's (x, y) size; the sign does not matter.
+    ``pixel_size`` is the geotransform's (x, y) size; the sign does not matter. ``parallel=False``
+    runs on the calling thread only (for callers running it beside numba-parallel work).
     """
-    return _slope(
+    return (_slope if parallel else slope_serial)(
         np.ascontiguousarray(dem, dtype=np.float64),
         np.ascontiguousarray(mask, dtype=np.bool_),
         float(pixel_size[0]),

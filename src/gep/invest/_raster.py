@@ -25,7 +25,16 @@ GTIFF_OPTIONS: dict[str, Any] = {
     "driver": "GTiff", "tiled": True, "blockxsize": 256, "blockysize": 256, "compress": "lzw", "bigtiff": "YES",
 }
 WRITE_CACHE_MB = 64  # GDAL block cache while writing several rasters (see write_float32_many)
-FAST_COMPRESSION: dict[str, Any] = {"compress": "zstd", "zstd_level": 1}  # write_float32_many's choice
+# How the model outputs are compressed, chosen by GEP_INVEST_COMPRESSION. InVEST's LZW barely shrinks float
+# rasters (a 16 M-pixel float32 output: 62 MB against 67 MB uncompressed) and costs 1 s of CPU each to write;
+# ZSTD level 1 gives 49 MB for 0.4-0.7 s; none costs 0.16 s. An SDR run writes a dozen such rasters, so the
+# default is none: files the size of InVEST's own, written in a fraction of the time.
+COMPRESSION: dict[str, dict[str, Any]] = {
+    "none": {"compress": "none"},
+    "zstd": {"compress": "zstd", "zstd_level": 1},
+    "lzw": {"compress": "lzw"},
+}
+COMPRESSION_ENV = "GEP_INVEST_COMPRESSION"
 
 
 @dataclass(frozen=True)
@@ -106,20 +115,29 @@ def write_text(path: Path, text: str) -> Path:
 def write_float32_many(items: Sequence[tuple[Path, np.ndarray]], nodata: float, transform: Affine,
                        crs: CRS | None) -> list[Path]:
     """write_float32 for several rasters at once, faster: same dtype, nodata, tiling and atomic rename, but
-    ZSTD level 1 instead of LZW (FAST_COMPRESSION; LZW where GDAL lacks ZSTD), written in threads with GDAL
+    the outputs' compression (`output_compression`: none by default, not LZW), written in threads with GDAL
     compressing tiles on all CPUs (NUM_THREADS).
 
-    Why: LZW compression of three float32 rasters costs more than all of AWY's arithmetic (≈0.8 s of CPU per
-    16 M pixels against ≈0.15 s for ZSTD level 1, whose files are also a little smaller); every GDAL ≥ 2.3
-    reads ZSTD GeoTIFFs. A small GDAL cache makes tiles compress and leave memory as they are written,
-    instead of piling up (a copy of every raster) until the files are closed.
+    Why: LZW compression of three float32 rasters costs more than all of AWY's arithmetic. A small GDAL cache
+    makes tiles leave memory as they are written, instead of piling up (a copy of every raster) until the
+    files are closed.
     """
-    options: dict[str, Any] = {"num_threads": "ALL_CPUS"}
-    options.update(FAST_COMPRESSION if _gtiff_has_zstd() else {})
+    options: dict[str, Any] = {"num_threads": "ALL_CPUS", **output_compression()}
     with rasterio.Env(GDAL_CACHEMAX=WRITE_CACHE_MB), ThreadPoolExecutor(max(1, len(items))) as pool:
         futures = [pool.submit(_write_float32_with, path, data, nodata, transform, crs, options)
                    for path, data in items]
         return [future.result() for future in futures]
+
+
+def output_compression() -> dict[str, Any]:
+    """The GeoTIFF creation options GEP_INVEST_COMPRESSION asks for (none, zstd or lzw; default none); zstd
+    falls back to LZW where this GDAL cannot write it. A wrong value is named with the ones allowed."""
+    raw = os.environ.get(COMPRESSION_ENV, "none").strip().lower() or "none"
+    if raw not in COMPRESSION:
+        raise InvestCompatError(f"{COMPRESSION_ENV}={raw!r}: expected one of {', '.join(COMPRESSION)}")
+    if raw == "zstd" and not _gtiff_has_zstd():
+        return COMPRESSION["lzw"]
+    return COMPRESSION[raw]
 
 
 @functools.cache

@@ -49,7 +49,7 @@ def _flow_into(fd: np.ndarray, mfd: bool, r: int, c: int, n: int) -> int:
     return 1 if v == INFLOW[n] else 0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _push(stack: np.ndarray, size: int, value: int) -> tuple[np.ndarray, int]:
     if size == stack.size:
         bigger = np.empty(stack.size * 2, dtype=np.int64)
@@ -81,7 +81,7 @@ def _upslope_flux(fd: np.ndarray, mfd: bool, flux: np.ndarray, r: int, c: int) -
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _deposition(fd: np.ndarray, mfd: bool, fd_nodata: int, n_up: np.ndarray, e_prime: np.ndarray,
                 ep_nodata: float, sdr: np.ndarray, sdr_nodata: float, bs: int) -> tuple[np.ndarray, np.ndarray]:
     rows, cols = fd.shape

@@ -17,7 +17,7 @@ from rasterio.windows import Window
 from shapely.geometry.base import BaseGeometry
 
 from gep.invest._align import Grid
-from gep.invest._raster import FAST_COMPRESSION, GTIFF_OPTIONS, _gtiff_has_zstd
+from gep.invest._raster import GTIFF_OPTIONS, output_compression
 from gep.invest.errors import InvestCompatError
 
 
@@ -82,7 +82,7 @@ def write_raster(path: Path, data: np.ndarray, nodata: float, grid: Grid, thread
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        options = dict(GTIFF_OPTIONS, **(FAST_COMPRESSION if _gtiff_has_zstd() else {}))  # ZSTD: fast to write
+        options = dict(GTIFF_OPTIONS, **output_compression())
         profile = dict(options, width=grid.width, height=grid.height, count=1, dtype=data.dtype.name,
                        nodata=nodata, transform=grid.transform, crs=grid.crs, num_threads=threads)
         with rasterio.open(tmp, "w", **profile) as dst:

@@ -23,7 +23,7 @@ def weight_to(v: int, mfd: bool, n: int) -> int:
     return 1 if v == n else 0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _upslope_counts(fd: np.ndarray, mfd: bool) -> np.ndarray:
     rows, cols = fd.shape
     counts = np.zeros((rows, cols), dtype=np.uint8)
@@ -50,7 +50,7 @@ def _weight(w: np.ndarray, r: int, c: int) -> float:
     return 0.0 if np.isnan(x) else x
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _accumulate3(fd: np.ndarray, mfd: bool, nodata: int, counts: np.ndarray, w: np.ndarray,
                  s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rows, cols = fd.shape
@@ -58,7 +58,7 @@ def _accumulate3(fd: np.ndarray, mfd: bool, nodata: int, counts: np.ndarray, w: 
     wa = np.full((rows, cols), np.nan)
     sa = np.full((rows, cols), np.nan)
     left = counts.copy()
-    stack = np.empty(1 << 12, dtype=np.int64)
+    stack = np.empty(rows * cols, dtype=np.int64)  # each pixel once at most; only touched pages cost memory
     for r0 in range(rows):
         for c0 in range(cols):
             if int(fd[r0, c0]) == nodata or left[r0, c0] != 0 or not np.isnan(fa[r0, c0]):
@@ -98,10 +98,6 @@ def _accumulate3(fd: np.ndarray, mfd: bool, nodata: int, counts: np.ndarray, w: 
                         continue
                     left[rr, cc] -= 1
                     if left[rr, cc] == 0:
-                        if size == stack.size:
-                            bigger = np.empty(stack.size * 2, dtype=np.int64)
-                            bigger[:size] = stack[:size]
-                            stack = bigger
                         stack[size] = rr * cols + cc
                         size += 1
     return fa, wa, sa

@@ -10,8 +10,9 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
+
+from gep.invest._vector import Vector
 
 
 def dbf_value(value: float | None) -> float | None:
@@ -43,14 +44,14 @@ def _looks_numeric(text: str) -> bool:
     return True
 
 
-def vector_csv(frame: gpd.GeoDataFrame, rows: Sequence[Mapping[str, Any]]) -> str:
+def vector_csv(frame: Vector, rows: Sequence[Mapping[str, Any]]) -> str:
     """Original attribute fields (names cut to the shapefile's 10 characters), then InVEST's fields."""
-    originals = [c for c in frame.columns if c != frame.geometry.name]
+    originals = list(frame.fields)
     added = list(rows[0]) if rows else []
     header = [str(c)[:10] for c in originals] + added
     lines = [",".join(header)]
     for i, row in enumerate(rows):
-        cells = [_csv_cell(frame[c].iloc[i]) for c in originals]
+        cells = [_csv_cell(frame.columns[c][i]) for c in originals]
         cells += ["" if row[k] is None else f"{row[k]:.11f}" for k in added]
         lines.append(",".join(cells))
     return "\n".join(lines) + "\n"

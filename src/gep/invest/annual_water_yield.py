@@ -17,9 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 import rasterio
 
 from gep.invest._align import Grid, intersection_grid, read_stack_to_grid
@@ -27,14 +25,16 @@ from gep.invest._awy_fast import AwyLayers, awy_pixels
 from gep.invest._common import as_float, raster_map
 from gep.invest._fast import reclassify_fast
 from gep.invest._raster import Band, equals_nodata, write_float32_many, write_text
-from gep.invest._table import read_table
+from gep.invest._table import Table, read_table
+from gep.invest._vector import Vector, read_vector
 from gep.invest._vector_csv import dbf_value, vector_csv
 from gep.invest._zonal import ZoneStat, zonal_stats, zone_masks
 from gep.invest.errors import InvestCompatError
-from gep.invest.spec import ModelSpec, is_set, suffix, with_suffix
+from gep.invest.models import AWY_RASTERS
+from gep.invest.spec import is_set, suffix, with_suffix
 
 OUT_NODATA = -1.0
-RASTER_ARGS = ("eto_path", "precipitation_path", "depth_to_root_rest_layer_path", "pawc_path", "lulc_path")
+RASTER_ARGS = AWY_RASTERS
 VALUATION_COLUMNS = ("efficiency", "fraction", "height", "kw_price", "cost", "time_span", "discount")
 
 
@@ -85,27 +85,21 @@ def _awy_pixels_numpy(lulc: Band, kc_table: Mapping[int, float], root_table: Map
     return AwyLayers(fp, aet, wyield, pet)
 
 
-def _read_watersheds(path: str, id_field: str, label: str, crs: Any) -> gpd.GeoDataFrame:
-    """The (sub)watershed polygons, in file order; they must share the LULC's CRS, as InVEST requires."""
-    try:
-        frame = gpd.read_file(path)
-    except Exception as exc:  # pyogrio raises several error types for unreadable vectors
-        raise InvestCompatError(f"{label}: cannot read vector {path}: {exc}") from exc
-    names = {str(c).lower(): c for c in frame.columns if c != frame.geometry.name}
-    if id_field not in names:
+def _read_watersheds(path: str, id_field: str, label: str, crs: Any) -> Vector:
+    """The (sub)watershed polygons, in file order, with the id field named id_field; they must share the
+    LULC's CRS, as InVEST requires."""
+    vector = read_vector(path, label, crs, "lulc_path")
+    found = vector.field(id_field)
+    if found is None:
         raise InvestCompatError(f"{label} ({path}): missing field {id_field}")
-    if crs is not None and frame.crs is not None and not frame.crs.equals(crs):
-        raise InvestCompatError(f"unsupported: {label} is not in the CRS of lulc_path (InVEST requires one CRS)")
-    if names[id_field] != id_field:
-        frame = frame.rename(columns={names[id_field]: id_field})
-    return frame
+    return vector.renamed(found, id_field)
 
 
-def _ws_table(frame: gpd.GeoDataFrame, stats: Mapping[str, list[ZoneStat]], valuation: pd.DataFrame | None,
+def _ws_table(frame: Vector, stats: Mapping[str, list[ZoneStat]], valuation: Table | None,
               id_field: str) -> list[dict[str, Any]]:
     """The attribute rows InVEST adds to each (sub)watershed: means, volume, scarcity, valuation."""
     rows = []
-    for i, geom in enumerate(frame.geometry):
+    for i, geom in enumerate(frame.geometries):
         row: dict[str, Any] = {}
         for key in ("precip_mn", "PET_mn", "AET_mn", "wyield_mn"):
             row[key] = dbf_value(stats[key][i].mean)
@@ -123,8 +117,8 @@ def _ws_table(frame: gpd.GeoDataFrame, stats: Mapping[str, list[ZoneStat]], valu
         if valuation is not None:
             row["hp_energy"] = row["hp_val"] = None
             if row.get("rsupply_vl") is not None:
-                ws = int(frame[id_field].iloc[i])
-                v = valuation.loc[ws]
+                ws = int(frame.columns[id_field][i])
+                v = {col: valuation[col][ws] for col in VALUATION_COLUMNS}
                 energy = v["efficiency"] * v["fraction"] * v["height"] * row["rsupply_vl"] * 0.00272
                 ratio = 1 / (1 + v["discount"] / 100)
                 dsum = (1 - math.pow(ratio, v["time_span"])) / (1 - ratio) if ratio != 1 else 0  # as InVEST
@@ -163,7 +157,7 @@ def run(args: Mapping[str, Any], workspace: Path) -> dict[str, Path]:
         sheds.append(("subws_id", _read_watersheds(args["sub_watersheds_path"], "subws_id", "sub_watersheds_path",
                                                    lulc_crs), "subwatershed_results_wyield.csv"))
     if valuation is not None:
-        missing = sorted({int(x) for x in sheds[0][1]["ws_id"]} - {int(x) for x in valuation.index})
+        missing = sorted({int(x) for x in sheds[0][1].columns["ws_id"]} - set(valuation.index))
         if missing:
             raise InvestCompatError(
                 "The following `ws_id`s exist in the watershed vector file but are not found in the valuation "
@@ -176,8 +170,8 @@ def run(args: Mapping[str, Any], workspace: Path) -> dict[str, Path]:
     lulc = Band(*aligned.pop("lulc_path"), grid.transform, grid.crs)
     inputs = {"eto": aligned.pop("eto_path"), "precip": aligned.pop("precipitation_path"),
               "soil": aligned.pop("depth_to_root_rest_layer_path"), "pawc": aligned.pop("pawc_path")}
-    root_table = {k: (bio.at[k, "root_depth"] if bio.at[k, "lulc_veg"] == 1 else 1.0) for k in bio.index}
-    tables = (bio["kc"].to_dict(), root_table, bio["lulc_veg"].to_dict())
+    root_table = {k: (bio["root_depth"][k] if bio["lulc_veg"][k] == 1 else 1.0) for k in bio.index}
+    tables = (bio["kc"], root_table, bio["lulc_veg"])
     layers = awy_pixels(lulc, *tables, inputs, z, OUT_NODATA)
     if layers is None:  # inputs the compiled pass does not cover
         layers = _awy_pixels_numpy(lulc, *tables, inputs, z)
@@ -193,10 +187,10 @@ def run(args: Mapping[str, Any], workspace: Path) -> dict[str, Path]:
         "precip_mn": precip, "PET_mn": (layers.pet, OUT_NODATA), "AET_mn": (layers.aet, OUT_NODATA),
         "wyield_mn": (layers.wyield, OUT_NODATA)}
     if demand_df is not None:
-        zonal_layers["demand"] = (reclassify_fast(lulc, demand_df["demand"].to_dict(), OUT_NODATA, "Demand"),
+        zonal_layers["demand"] = (reclassify_fast(lulc, demand_df["demand"], OUT_NODATA, "Demand"),
                                   OUT_NODATA)
     for id_field, frame, name in sheds:
-        masks = zone_masks(list(frame.geometry), grid)
+        masks = zone_masks(frame.geometries, grid)
         stats = {key: zonal_stats(data, nd, masks) for key, (data, nd) in zonal_layers.items()}
         rows = _ws_table(frame, stats, valuation if id_field == "ws_id" else None, id_field)
         key = name.removesuffix(".csv") + "_csv"
@@ -206,18 +200,6 @@ def run(args: Mapping[str, Any], workspace: Path) -> dict[str, Path]:
 
 def aligned_grid(args: Mapping[str, Any]) -> Grid:
     """The grid InVEST would align this run's rasters to (for checks and tests)."""
-    frame = gpd.read_file(args["watersheds_path"])
+    frame = read_vector(args["watersheds_path"], "watersheds_path")
     return intersection_grid([args[k] for k in RASTER_ARGS], [[float(b) for b in frame.total_bounds]],
                              RASTER_ARGS.index("lulc_path"), RASTER_ARGS)
-
-
-SPEC = ModelSpec(
-    model_id="annual_water_yield",
-    pyname="natcap.invest.annual_water_yield",
-    run=run,
-    required=frozenset({"lulc_path", "depth_to_root_rest_layer_path", "precipitation_path", "pawc_path",
-                        "eto_path", "watersheds_path", "biophysical_table_path", "seasonality_constant"}),
-    optional=frozenset({"sub_watersheds_path", "demand_table_path", "valuation_table_path"}),
-    paths=frozenset({*RASTER_ARGS, "watersheds_path", "sub_watersheds_path", "biophysical_table_path",
-                     "demand_table_path", "valuation_table_path"}),
-)

@@ -20,7 +20,7 @@ from gep.invest._common import as_bool, as_float, raster_map
 from gep.invest._raster import Band, equals_nodata, read_band, reclassify, write_float32, write_text
 from gep.invest._table import read_table
 from gep.invest.errors import InvestCompatError
-from gep.invest.spec import ModelSpec, is_set, suffix, with_suffix
+from gep.invest.spec import is_set, suffix, with_suffix
 
 CARBON_NODATA = -1.0
 POOLS = ("c_above", "c_below", "c_soil", "c_dead")
@@ -132,14 +132,3 @@ def _check_same_grid(bas: Band, alt: Band) -> None:
         raise InvestCompatError(
             "the raster dimensions of lulc_bas_path and lulc_alt_path are not equivalent: "
             f"{bas.data.shape[::-1]} vs {alt.data.shape[::-1]}")
-
-
-SPEC = ModelSpec(
-    model_id="carbon",
-    pyname="natcap.invest.carbon",
-    run=run,
-    required=frozenset({"lulc_bas_path", "carbon_pools_path"}),
-    optional=frozenset({"calc_sequestration", "lulc_alt_path", "lulc_bas_year", "lulc_alt_year", "do_valuation",
-                        "price_per_metric_ton_of_c", "discount_rate", "rate_change"}),
-    paths=frozenset({"lulc_bas_path", "lulc_alt_path", "carbon_pools_path"}),
-)

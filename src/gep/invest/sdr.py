@@ -19,16 +19,17 @@ Float arithmetic follows InVEST's dtypes (float32 rasters, float64 routing) so r
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
 import rasterio
 from rasterio.warp import Resampling
 
 from gep.accounting import terrain
+from gep.invest import _sdr_pixels as sdr_pixels
 from gep.invest._align import Grid, grid_for_bbox, intersect, raster_bbox, snap_lower_left
 from gep.invest._common import as_float
 from gep.invest._fast import code_range, gather, nodata_mask
@@ -36,18 +37,20 @@ from gep.invest._raster import write_text
 from gep.invest._sdr_deposition import sediment_deposition
 from gep.invest._sdr_io import Writer, polygon_mask, read_aligned
 from gep.invest._sdr_routing import accumulate3, upslope_counts
-from gep.invest._table import read_table
+from gep.invest._table import Table, read_table
+from gep.invest._vector import Vector, read_vector
 from gep.invest._vector_csv import dbf_value, vector_csv
 from gep.invest._zonal import zonal_stats, zone_masks
 from gep.invest.errors import InvestCompatError
-from gep.invest.spec import ModelSpec, is_set, suffix, with_suffix
+from gep.invest.models import SDR_RASTERS
+from gep.invest.spec import is_set, suffix, with_suffix
 
 F32_MAX = float(np.finfo(np.float32).max)
 F64_MAX = float(np.finfo(np.float64).max)
 TARGET_NODATA = -1.0  # InVEST's _TARGET_NODATA (rkls, sdr_factor, e_prime, sed_deposition, d_dn)
 FA_NODATA = -1.23789789e29  # pygeoprocessing's flow accumulation nodata
 BYTE_NODATA = 255
-RASTER_ARGS = ("dem_path", "lulc_path", "erosivity_path", "erodibility_path")
+RASTER_ARGS = SDR_RASTERS
 RESAMPLING = {"dem_path": Resampling.bilinear, "lulc_path": Resampling.mode, "erosivity_path": Resampling.bilinear,
               "erodibility_path": Resampling.bilinear, "drainage_path": Resampling.nearest}
 REPORT_FIELDS = (("usle_tot", "usle"), ("sed_export", "sed_export"), ("sed_dep", "sed_deposition"),
@@ -82,15 +85,9 @@ def _params(args: Mapping[str, Any]) -> Params:
     return p
 
 
-def _watersheds(path: str, crs: Any) -> gpd.GeoDataFrame:
+def _watersheds(path: str, crs: Any) -> Vector:
     """The watershed polygons in file order, in the DEM's CRS (InVEST refuses differing projections)."""
-    try:
-        frame = gpd.read_file(path)
-    except Exception as exc:  # pyogrio raises several error types for unreadable vectors
-        raise InvestCompatError(f"watersheds_path: cannot read vector {path}: {exc}") from exc
-    if crs is not None and frame.crs is not None and not frame.crs.equals(crs):
-        raise InvestCompatError("unsupported: watersheds_path is not in the CRS of dem_path (InVEST requires one CRS)")
-    return frame
+    return read_vector(path, "watersheds_path", crs, "dem_path")
 
 
 def sdr_grid(args: Mapping[str, Any], ws_bbox: list[float]) -> Grid:
@@ -176,17 +173,21 @@ class Inputs:
     drainage: np.ndarray | None
 
 
-def load_inputs(args: Mapping[str, Any], frame: gpd.GeoDataFrame) -> Inputs:
+def load_inputs(args: Mapping[str, Any], frame: Vector) -> Inputs:
     """Align and mask the rasters as InVEST does (the mask makes polygon edges and nodata routing boundaries)."""
     grid = sdr_grid(args, [float(b) for b in frame.total_bounds])
     terrain.check_fits((grid.height, grid.width))
-    valid = polygon_mask(list(frame.geometry), grid)
-    arrays = {}
     keys = [*RASTER_ARGS, *(["drainage_path"] if is_set(args.get("drainage_path")) else [])]
-    for key in keys:
-        data, nodata = read_aligned(args[key], grid, RESAMPLING[key], key)
-        valid &= ~nodata_mask(data, nodata)
-        arrays[key] = data
+    # GDAL decodes and rasterizes without the GIL: the reads overlap (the nodata masks, numba-parallel, do not)
+    with ThreadPoolExecutor(len(keys) + 1) as pool:
+        burned = pool.submit(polygon_mask, frame.geometries, grid)
+        reads = {key: pool.submit(read_aligned, args[key], grid, RESAMPLING[key], key) for key in keys}
+        valid = burned.result()
+        arrays = {}
+        for key, job in reads.items():
+            data, nodata = job.result()
+            valid &= ~nodata_mask(data, nodata)
+            arrays[key] = data
     masked_dtype = np.result_type(arrays["dem_path"].dtype, np.float32)
     return Inputs(grid, valid, arrays["dem_path"].astype(masked_dtype, copy=False), arrays["lulc_path"],
                   arrays["erosivity_path"], arrays["erodibility_path"], arrays.get("drainage_path"))
@@ -228,13 +229,12 @@ class Routing:
     streams: np.ndarray
 
 
-def _route(filled: np.ndarray, nodata: np.ndarray, w_thr: np.ndarray, s_thr: np.ndarray, p: Params,
+def _route(fd: np.ndarray, w_thr: np.ndarray, s_thr: np.ndarray, p: Params,
            drainage: np.ndarray | None) -> tuple[Routing, np.ndarray, np.ndarray]:
-    """Directions, FA / W / S accumulations (one pass) and streams.
+    """FA / W / S accumulations (one pass) and streams, from the flow directions.
 
     Returns the routing, W̄·S̄ (W and S accumulations divided by FA, multiplied) and the extracted streams before
     the drainage raster was added (InVEST's stream.tif)."""
-    fd = terrain.flow_dir_mfd(filled, nodata) if p.mfd else terrain.flow_dir_d8(filled, nodata)
     n_up = upslope_counts(fd, p.mfd)
     fa, w_bar, s_bar = accumulate3(fd, p.mfd, n_up, w_thr, s_thr)
     w_bar /= fa
@@ -246,28 +246,23 @@ def _route(filled: np.ndarray, nodata: np.ndarray, w_thr: np.ndarray, s_thr: np.
     return Routing(fd, n_up, fa, _with_drainage(streams, drainage)), w_bar, streams
 
 
-def _erosion(inp: Inputs, ls: np.ndarray, ls_ok: np.ndarray, cp: np.ndarray,
-             streams: np.ndarray) -> tuple[np.ndarray, ...]:
-    """RKLS = LS·R·K (float64 product, stored float32) and USLE = RKLS·CP off streams; avoided = RKLS − USLE."""
-    ok = inp.valid & ls_ok & (streams == 0)
-    rkls = np.full(ok.shape, TARGET_NODATA, dtype=np.float32)
-    rkls[ok] = ls[ok] * inp.erosivity[ok] * inp.erodibility[ok]
-    usle = np.full(ok.shape, F32_MAX, dtype=np.float32)
-    usle[ok] = rkls[ok] * cp[ok]
-    avoided = np.full(ok.shape, F32_MAX, dtype=np.float32)
-    avoided[ok] = rkls[ok] - usle[ok]
-    return ok, rkls, usle, avoided
+def _erosion(inp: Inputs, ls: np.ndarray, cp: np.ndarray, streams: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(land, RKLS, USLE, avoided erosion): RKLS = LS·R·K (float64 product, stored float32) and USLE = RKLS·CP
+    off streams; avoided = RKLS − USLE (`_sdr_pixels.erosion`)."""
+    return sdr_pixels.erosion(inp.valid, ls, streams, inp.erosivity, inp.erodibility, cp, TARGET_NODATA, F32_MAX)
 
 
-def _delivery(rt: Routing, ws_bar: np.ndarray, w_thr: np.ndarray, s_thr: np.ndarray, cell: float,
-              p: Params) -> np.ndarray:
-    """SDR from D_up = W̄·S̄·√(FA·cell²) (ws_bar is consumed) and D_dn = distance to a stream weighted by 1/(W·S)."""
+def _downslope_distance(rt: Routing, w_thr: np.ndarray, s_thr: np.ndarray, p: Params) -> np.ndarray:
+    """D_dn: the distance to a stream weighted by 1/(W·S) (one thread; the caller runs it beside other work)."""
+    ws_inverse = (1 / (w_thr * s_thr)).astype(np.float64)
+    return (terrain.distance_to_channel_mfd(rt.fd, rt.streams, ws_inverse) if p.mfd
+            else terrain.distance_to_channel_d8(rt.fd, rt.streams, ws_inverse))
+
+
+def _delivery(rt: Routing, ws_bar: np.ndarray, d_dn: np.ndarray, cell: float, p: Params) -> np.ndarray:
+    """SDR from D_up = W̄·S̄·√(FA·cell²) (ws_bar is consumed) and D_dn."""
     d_up = ws_bar
     d_up *= np.sqrt(rt.fa * cell**2)
-    ws_inverse = (1 / (w_thr * s_thr)).astype(np.float64)
-    d_dn = (terrain.distance_to_channel_mfd(rt.fd, rt.streams, ws_inverse) if p.mfd
-            else terrain.distance_to_channel_d8(rt.fd, rt.streams, ws_inverse))
-    del ws_inverse
     return sdr_factor(ic_factor(d_up, d_dn), rt.streams, p)
 
 
@@ -279,16 +274,29 @@ def _as_output(values: np.ndarray, nodata: float) -> np.ndarray:
 
 def run(args: Mapping[str, Any], workspace: Path) -> dict[str, Path]:
     """Run SDR into workspace: InVEST's main rasters, LS / flow accumulation / filled DEM, the watershed table."""
-    sfx = suffix(args)
     p = _params(args)
     bio = read_table(args["biophysical_table_path"], "biophysical_table_path", "lucode", ("usle_c", "usle_p"))
     with rasterio.open(args["dem_path"]) as src:
         dem_crs = src.crs
     frame = _watersheds(args["watersheds_path"], dem_crs)
     inp = load_inputs(args, frame)
+    writer = Writer(inp.grid)
+    # One side thread runs single-threaded kernels (they release the GIL) beside the main thread's steps;
+    # numba-parallel kernels stay on the main thread (numba's default parallel layer is not re-entrant).
+    side = ThreadPoolExecutor(1)
+    try:
+        return _run(args, workspace, p, bio, frame, inp, writer, side)
+    finally:
+        side.shutdown(wait=True)
+
+
+def _run(args: Mapping[str, Any], workspace: Path, p: Params, bio: Table, frame: Vector, inp: Inputs,
+         writer: Writer, side: ThreadPoolExecutor) -> dict[str, Path]:
+    """run's steps, with the side thread: fill beside the C lookups, slope beside the flow directions,
+    D_dn beside LS and erosion."""
+    sfx = suffix(args)
     grid, valid = inp.grid, inp.valid
     inter = workspace / "intermediate_outputs"
-    writer = Writer(grid)
 
     def out(key: str, folder: Path, data: np.ndarray, nodata: float) -> None:
         writer.submit(key, folder / with_suffix(f"{key}.tif", sfx), data, nodata)
@@ -297,46 +305,47 @@ def run(args: Mapping[str, Any], workspace: Path) -> dict[str, Path]:
     # masked pixels carry the nodata value, as in InVEST's masked_dem.tif: the terrain kernels' results (MFD
     # plateau directions) can depend on those values, not only on the mask
     dem_nodata = float(np.finfo(inp.dem.dtype).max)
-    filled = terrain.fill_pits(_filled(inp.dem, valid, dem_nodata), nodata)
-    out("pit_filled_dem", inter, filled.astype(inp.dem.dtype), dem_nodata)
-    slope = terrain.slope_percent(filled, nodata, (grid.transform.a, grid.transform.e))
-    w = _lookup(inp.lulc, valid, bio["usle_c"].to_dict())
+    filling = side.submit(terrain.fill_pits, _filled(inp.dem, valid, dem_nodata), nodata)
+    w = _lookup(inp.lulc, valid, bio["usle_c"])
     w_thr = np.where(w < 0.001, np.float32(0.001), w)  # NaN (nodata) stays NaN
-    s_thr = np.clip(slope / 100, np.float32(0.005), np.float32(1.0))  # float32, NaN stays NaN
     del w
-    rt, ws_bar, extracted = _route(filled, nodata, w_thr, s_thr, p, inp.drainage)
+    cp = _lookup(inp.lulc, valid, {k: c * bio["usle_p"][k] for k, c in bio["usle_c"].items()})
+    filled = filling.result()
+    out("pit_filled_dem", inter, filled.astype(inp.dem.dtype), dem_nodata)
+    sloping = side.submit(terrain.slope_percent, filled, nodata, (grid.transform.a, grid.transform.e), False)
+    fd = terrain.flow_dir_mfd(filled, nodata) if p.mfd else terrain.flow_dir_d8(filled, nodata)
+    slope = sloping.result()
     del filled, nodata
+    s_thr = np.clip(slope / 100, np.float32(0.005), np.float32(1.0))  # float32, NaN stays NaN
+    rt, ws_bar, extracted = _route(fd, w_thr, s_thr, p, inp.drainage)
+    del fd
     out("stream", workspace, extracted, BYTE_NODATA)
+    distance = side.submit(_downslope_distance, rt, w_thr, s_thr, p)
     cell = abs(grid.transform.a)
     ls = terrain.ls_factor(slope, rt.fa, cell, p.l_max)
     del slope
-    ls_ok = ~np.isnan(ls)
-    cp = _lookup(inp.lulc, valid, (bio["usle_c"] * bio["usle_p"]).to_dict())
-    land, rkls, usle, avoided_erosion = _erosion(inp, ls, ls_ok, cp, rt.streams)
-    del cp, ls_ok, inp
+    land, rkls, usle, avoided_erosion = _erosion(inp, ls, cp, rt.streams)
+    del cp, inp
     out("ls", inter, _as_output(ls, F64_MAX), F64_MAX)
     del ls
     out("rkls", workspace, rkls, TARGET_NODATA)
     out("usle", workspace, usle, F32_MAX)
     out("avoided_erosion", workspace, avoided_erosion, F32_MAX)
 
-    sdr = _delivery(rt, ws_bar, w_thr, s_thr, cell, p)
-    del w_thr, s_thr, ws_bar
+    del w_thr, s_thr
+    sdr = _delivery(rt, ws_bar, distance.result(), cell, p)
+    del ws_bar
     out("flow_accumulation", inter, _as_output(rt.fa, FA_NODATA), FA_NODATA)
     out("sdr_factor", inter, sdr, TARGET_NODATA)
-    export_ok = land & (sdr != TARGET_NODATA)
-    sed_export = np.full(valid.shape, F32_MAX, dtype=np.float32)
-    sed_export[export_ok] = usle[export_ok] * sdr[export_ok]
+    # export = USLE·SDR and E' = USLE·(1 − SDR), 0 on streams (sediment there is not "retained upslope")
+    export_ok, sed_export, e_prime = sdr_pixels.export(land, usle, sdr, rt.streams, TARGET_NODATA, F32_MAX,
+                                                       TARGET_NODATA)
+    del land
     out("sed_export", workspace, sed_export, F32_MAX)
-    e_prime = np.full(valid.shape, TARGET_NODATA, dtype=np.float32)
-    e_prime[export_ok] = usle[export_ok] * (1 - sdr[export_ok])
-    e_prime[rt.streams == 1] = 0  # sediment on a stream pixel is not "retained upslope"
     deposition, _ = sediment_deposition(rt.fd, p.mfd, rt.n_up, e_prime, sdr)
     del e_prime, rt
     out("sed_deposition", workspace, deposition, TARGET_NODATA)
-    ax_ok = export_ok & (deposition != TARGET_NODATA)
-    avoided_export = np.full(valid.shape, F32_MAX, dtype=np.float32)
-    avoided_export[ax_ok] = avoided_erosion[ax_ok] * sdr[ax_ok] + deposition[ax_ok]
+    avoided_export = sdr_pixels.avoided_export(export_ok, avoided_erosion, sdr, deposition, TARGET_NODATA, F32_MAX)
     out("avoided_export", workspace, avoided_export, F32_MAX)
 
     layers = {"usle": (usle, F32_MAX), "sed_export": (sed_export, F32_MAX),
@@ -349,9 +358,9 @@ def run(args: Mapping[str, Any], workspace: Path) -> dict[str, Path]:
     return written
 
 
-def _report(frame: gpd.GeoDataFrame, grid: Grid, layers: Mapping[str, tuple[np.ndarray, float]]) -> str:
+def _report(frame: Vector, grid: Grid, layers: Mapping[str, tuple[np.ndarray, float]]) -> str:
     """The watershed table: the vector's fields, then each total in t/yr (Σ pixel-centre values × ha/pixel)."""
-    masks = zone_masks(list(frame.geometry), grid)
+    masks = zone_masks(frame.geometries, grid)
     ha_per_px = abs(grid.transform.a * grid.transform.e) / 10000
     sums = {key: zonal_stats(data, nd, masks) for key, (data, nd) in layers.items()}
     rows = [{field: dbf_value(sums[key][i].total * ha_per_px) for field, key in REPORT_FIELDS}
@@ -359,15 +368,4 @@ def _report(frame: gpd.GeoDataFrame, grid: Grid, layers: Mapping[str, tuple[np.n
     return vector_csv(frame, rows)
 
 
-SPEC = ModelSpec(
-    model_id="sdr",
-    pyname="natcap.invest.sdr.sdr",
-    run=run,
-    required=frozenset({"dem_path", "erosivity_path", "erodibility_path", "lulc_path", "watersheds_path",
-                        "biophysical_table_path", "threshold_flow_accumulation", "k_param", "sdr_max",
-                        "ic_0_param", "l_max", "flow_dir_algorithm"}),
-    optional=frozenset({"drainage_path"}),
-    paths=frozenset({*RASTER_ARGS, "watersheds_path", "biophysical_table_path", "drainage_path"}),
-)
-
-__all__ = ["SPEC", "ic_factor", "run", "sdr_factor", "sdr_grid"]
+__all__ = ["ic_factor", "run", "sdr_factor", "sdr_grid"]
