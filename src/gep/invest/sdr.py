@@ -279,21 +279,21 @@ def run(args: Mapping[str, Any], workspace: Path) -> dict[str, Path]:
     with rasterio.open(args["dem_path"]) as src:
         dem_crs = src.crs
     frame = _watersheds(args["watersheds_path"], dem_crs)
-    inp = load_inputs(args, frame)
-    writer = Writer(inp.grid)
     # One side thread runs single-threaded kernels (they release the GIL) beside the main thread's steps;
     # numba-parallel kernels stay on the main thread (numba's default parallel layer is not re-entrant).
     side = ThreadPoolExecutor(1)
     try:
-        return _run(args, workspace, p, bio, frame, inp, writer, side)
+        return _run(args, workspace, p, bio, frame, side)
     finally:
         side.shutdown(wait=True)
 
 
-def _run(args: Mapping[str, Any], workspace: Path, p: Params, bio: Table, frame: Vector, inp: Inputs,
-         writer: Writer, side: ThreadPoolExecutor) -> dict[str, Path]:
+def _run(args: Mapping[str, Any], workspace: Path, p: Params, bio: Table, frame: Vector,
+         side: ThreadPoolExecutor) -> dict[str, Path]:
     """run's steps, with the side thread: fill beside the C lookups, slope beside the flow directions,
-    D_dn beside LS and erosion."""
+    D_dn beside LS and erosion. The inputs are loaded here, so that they are freed once used (`del inp`)."""
+    inp = load_inputs(args, frame)
+    writer = Writer(inp.grid)
     sfx = suffix(args)
     grid, valid = inp.grid, inp.valid
     inter = workspace / "intermediate_outputs"
