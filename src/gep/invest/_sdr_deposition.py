@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from gep.accounting.terrain import COL_OFFSETS, INFLOW, ROW_OFFSETS, mfd_sum
+from gep.accounting.terrain import COL_OFFSETS, INFLOW, ROW_OFFSETS, _push, mfd_sum
 from gep.invest._sdr_routing import weight_to
 
 OUT_NODATA = -1.0
@@ -47,16 +47,6 @@ def _flow_into(fd: np.ndarray, mfd: bool, r: int, c: int, n: int) -> int:
     if mfd:
         return (v >> (4 * INFLOW[n])) & 0xF
     return 1 if v == INFLOW[n] else 0
-
-
-@njit(cache=True, inline="always")
-def _push(stack: np.ndarray, size: int, value: int) -> tuple[np.ndarray, int]:
-    if size == stack.size:
-        bigger = np.empty(stack.size * 2, dtype=np.int64)
-        bigger[:size] = stack[:size]
-        stack = bigger
-    stack[size] = value
-    return stack, size + 1
 
 
 @njit(cache=True)
