@@ -47,6 +47,17 @@ class Demo:
         return f"sqlite:///{target}"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under `pytest -n` (the README's command), every test of one session-wide build runs on the same worker,
+    so the build is made once rather than once per worker (`--dist loadgroup`, set in pyproject.toml)."""
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        for build in ("demo", "demo_accounts_only"):
+            if build in names:
+                item.add_marker(pytest.mark.xdist_group(build))
+                break
+
+
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     """`gep demo --resolution 1000 --no-serve`, once; every demo user's password is then DEMO_PASSWORD."""
