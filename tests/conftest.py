@@ -48,14 +48,18 @@ class Demo:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under `pytest -n` (the README's command), every test of one session-wide build runs on the same worker,
-    so the build is made once rather than once per worker (`--dist loadgroup`, set in pyproject.toml)."""
+    """Under `pytest -n` (the README's command, with `--dist loadgroup` from pyproject.toml) a test file runs
+    whole on one worker, as its module fixtures and the order of its tests expect; the files that use one
+    session-wide build (the demo) share a worker, so the build is made once rather than once per worker."""
+    builds = ("demo", "demo_accounts_only")
+    group: dict[str, str] = {}
     for item in items:
-        names = getattr(item, "fixturenames", ())
-        for build in ("demo", "demo_accounts_only"):
-            if build in names:
-                item.add_marker(pytest.mark.xdist_group(build))
-                break
+        file = item.nodeid.split("::", 1)[0]
+        used = next((b for b in builds if b in getattr(item, "fixturenames", ())), None)
+        if used is not None or file not in group:
+            group[file] = used if used is not None else group.get(file, file)
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(group[item.nodeid.split("::", 1)[0]]))
 
 
 @pytest.fixture(scope="session")
