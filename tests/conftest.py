@@ -47,6 +47,7 @@ class Demo:
         return f"sqlite:///{target}"
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Under `pytest -n` (the README's command, with `--dist loadgroup` from pyproject.toml) a test file runs
     whole on one worker, as its module fixtures and the order of its tests expect; the files that use one
