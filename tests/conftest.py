@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 from sqlalchemy import create_engine, text
 
 pytest_plugins = ["browser_kit"]  # the browser tests' fixtures: browser, page, folder
@@ -47,20 +48,37 @@ class Demo:
         return f"sqlite:///{target}"
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+@pytest.hookimpl(trylast=True)  # after -m and -k have deselected
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under `pytest -n` (the README's command, with `--dist loadgroup` from pyproject.toml) a test file runs
-    whole on one worker, as its module fixtures and the order of its tests expect; the files that use one
-    session-wide build (the demo) share a worker, so the build is made once rather than once per worker."""
-    builds = ("demo", "demo_accounts_only")
-    group: dict[str, str] = {}
-    for item in items:
-        file = item.nodeid.split("::", 1)[0]
-        used = next((b for b in builds if b in getattr(item, "fixturenames", ())), None)
-        if used is not None or file not in group:
-            group[file] = used if used is not None else group.get(file, file)
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(group[item.nodeid.split("::", 1)[0]]))
+    """For each shared build (the demo), the first file that uses it runs first and the others last, so that
+    under `pytest -n` no worker sits waiting for a build that another is making (see `shared_build`)."""
+    def file(item: pytest.Item) -> str:
+        return item.nodeid.split("::", 1)[0]
+
+    rank: dict[str, int] = {}
+    for build in ("demo", "demo_accounts_only"):
+        users = dict.fromkeys(file(i) for i in items if build in getattr(i, "fixturenames", ()))
+        for n, name in enumerate(users):
+            rank.setdefault(name, 0 if n == 0 else 2)
+    items.sort(key=lambda i: rank.get(file(i), 1))  # stable: a file keeps its own order
+
+
+def shared_build(factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """A folder built once for the whole run: under `pytest -n` (the README's command) the first worker builds
+    it and the others wait for it and share it, so the demo is not built once per worker."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        work = factory.mktemp(name)
+        build(work)
+        return work
+    root = factory.getbasetemp().parent  # shared by the workers of one run
+    work, done = root / name, root / f"{name}.built"
+    with FileLock(str(root / f"{name}.lock")):
+        if not done.exists():
+            shutil.rmtree(work, ignore_errors=True)
+            work.mkdir()
+            build(work)
+            done.touch()
+    return work
 
 
 @pytest.fixture(scope="session")
@@ -74,15 +92,16 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     from gep.db import make_engine, session_factory, unit_of_work
     from gep.kit.principal import SYSTEM
 
-    work = tmp_path_factory.mktemp("demo")
-    result = CliRunner().invoke(app, ["demo", "--workdir", str(work), "--resolution", "1000", "--no-serve"])
-    assert result.exit_code == 0, result.output
-    engine = make_engine(f"sqlite:///{work / 'gep.db'}")
-    with unit_of_work(session_factory(engine)) as s:
-        for user in s.query(User).all():
-            service.set_password(s, user, DEMO_PASSWORD, SYSTEM)
-    engine.dispose()
-    return Demo(work)
+    def build(work: Path) -> None:
+        result = CliRunner().invoke(app, ["demo", "--workdir", str(work), "--resolution", "1000", "--no-serve"])
+        assert result.exit_code == 0, result.output
+        engine = make_engine(f"sqlite:///{work / 'gep.db'}")
+        with unit_of_work(session_factory(engine)) as s:
+            for user in s.query(User).all():
+                service.set_password(s, user, DEMO_PASSWORD, SYSTEM)
+        engine.dispose()
+
+    return Demo(shared_build(tmp_path_factory, "demo", build))
 
 
 @pytest.fixture(scope="session")
@@ -91,9 +110,10 @@ def demo_accounts_only(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     platform (its seeding takes half the time: tests of the seeded platform use `demo`, and are slow)."""
     from gep.cli import demo_accounts
 
-    work = tmp_path_factory.mktemp("demo-accounts")
-    demo_accounts(work, resolution=1000, following=())  # the following years are the seeded platform's
-    return Demo(work)
+    def build(work: Path) -> None:
+        demo_accounts(work, resolution=1000, following=())  # the following years are the seeded platform's
+
+    return Demo(shared_build(tmp_path_factory, "demo-accounts", build))
 
 
 def fresh_postgres_schema() -> tuple[str, str]:
