@@ -11,6 +11,8 @@ import pytest
 from conftest import Demo
 from gep.accounting.accounts import read_accounts
 
+pytestmark = pytest.mark.slow  # the demo build takes about 30 s
+
 
 @pytest.fixture(scope="module")
 def table(demo_accounts_only: Demo) -> pd.DataFrame:

@@ -35,6 +35,7 @@ def number(text: str) -> float:
     return float(str(text).replace(",", "").rstrip("%"))
 
 
+@pytest.mark.slow  # the demo build the report is read from takes about 30 s
 def test_demo_writes_all_formats_in_both_languages(demo_accounts: Path) -> None:
     names = {p.name for p in (demo_accounts / "report").iterdir()}
     for lang in ("zh", "en"):
@@ -42,6 +43,7 @@ def test_demo_writes_all_formats_in_both_languages(demo_accounts: Path) -> None:
             assert f"gep_report_lishui_2019_{lang}.{fmt}" in names
 
 
+@pytest.mark.slow  # the demo build the report is read from takes about 30 s
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_report_tables_equal_the_accounts(demo_accounts: Path, lang: str) -> None:
     accounts = read_accounts(demo_accounts)
@@ -82,6 +84,7 @@ def test_report_tables_equal_the_accounts(demo_accounts: Path, lang: str) -> Non
     assert [r[2] for r in top] == list(villages.index[:10])
 
 
+@pytest.mark.slow  # the demo build the report is read from takes about 30 s
 def test_key_figures(demo_accounts: Path) -> None:
     accounts = read_accounts(demo_accounts)
     report = build_report([accounts], "zh")
@@ -127,6 +130,7 @@ def _glyph_count(font: object) -> int:
     return len(cff[cff.fontNames[0]].CharStrings)
 
 
+@pytest.mark.slow  # the demo build the report is read from takes about 30 s
 def test_pdf_embeds_a_font_with_every_cjk_glyph(demo_accounts: Path) -> None:
     reader = PdfReader(demo_accounts / "report" / "gep_report_lishui_2019_zh.pdf")
     assert len(reader.pages) >= 8
@@ -143,6 +147,7 @@ def test_pdf_embeds_a_font_with_every_cjk_glyph(demo_accounts: Path) -> None:
     assert "丽水市2019年生态系统生产总值(GEP)核算报告" in first_page
 
 
+@pytest.mark.slow  # the demo build the report is read from takes about 30 s
 def test_pdf_rendering_reports_no_missing_glyph(demo_accounts: Path, tmp_path: Path,
                                                 caplog: pytest.LogCaptureFixture) -> None:
     from gep.report.pdf import render_pdf
@@ -152,6 +157,7 @@ def test_pdf_rendering_reports_no_missing_glyph(demo_accounts: Path, tmp_path: P
     assert not [r for r in caplog.records if "missing" in r.getMessage()], caplog.text
 
 
+@pytest.mark.slow  # the demo build the report is read from takes about 30 s
 def test_html_is_self_contained(demo_accounts: Path) -> None:
     html = (demo_accounts / "report" / "gep_report_lishui_2019_zh.html").read_text(encoding="utf-8")
     assert re.search(r"""(src|href)=["']https?://""", html) is None
@@ -161,6 +167,7 @@ def test_html_is_self_contained(demo_accounts: Path) -> None:
     assert html.count("data:image/png;base64,") >= 5
 
 
+@pytest.mark.slow  # the demo build the report is read from takes about 30 s
 def test_xlsx_has_one_sheet_per_table_with_chinese_headers(demo_accounts: Path) -> None:
     book = pd.read_excel(demo_accounts / "report" / "gep_report_lishui_2019_zh.xlsx", sheet_name=None)
     report = build_report([read_accounts(demo_accounts)], "zh")
@@ -196,6 +203,7 @@ def test_several_years_are_compared_at_constant_prices(tmp_path: Path) -> None:
                                                abs=0.005)
 
 
+@pytest.mark.slow  # the demo build the report is read from takes about 30 s
 def test_unknown_format_is_refused(demo_accounts: Path) -> None:
     result = CliRunner().invoke(app, ["report", str(demo_accounts), "--format", "docx"])
     assert result.exit_code == 2

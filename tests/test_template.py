@@ -161,6 +161,7 @@ def test_cli_template_and_import(root: Path, tmp_path: Path) -> None:
     assert "1 new figure(s), 1 already in the package" in " ".join(r.output.split())
 
 
+@pytest.mark.slow  # the demo build takes about 30 s
 def test_a_template_filled_with_the_demo_statistics_reproduces_the_demo_accounts(demo_accounts_only: object,
                                                                                   tmp_path: Path) -> None:
     """The demo's 2019 figures, taken out of its package and brought back through the template, give the same
