@@ -172,3 +172,56 @@ def test_directions_seeded_in_parallel_equal_the_one_pass_scan(rows: int, cols: 
     unseeded_d8 = t._flow_dir_d8(dem, mask, block, np.full((rows, cols), t.D8_NODATA, dtype=np.uint8))
     assert np.array_equal(t.flow_dir_mfd(dem, mask, block), unseeded_mfd)
     assert np.array_equal(t.flow_dir_d8(dem, mask, block), unseeded_d8)
+
+
+def _mfd_distance_by_recursion(mfd: np.ndarray, streams: np.ndarray, weight: np.ndarray | None) -> np.ndarray:
+    """The definition, followed literally: d = 0 on a stream; elsewhere the flow-weighted mean over downstream
+    neighbours that reach a stream of (step or the neighbour's weight) + the neighbour's d, summed in neighbour
+    order; NaN where no downstream neighbour reaches a stream."""
+    rows, cols = mfd.shape
+    memo: dict[tuple[int, int], float] = {}
+
+    def d(r: int, c: int) -> float:
+        if (r, c) not in memo:
+            value = math.nan
+            if streams[r, c] == 1:
+                value = 0.0
+            elif mfd[r, c] != 0:
+                sw = swd = 0.0
+                for i, fw in enumerate(_decode(mfd[r, c])):
+                    rn, cn = r + int(t.ROW_OFFSETS[i]), c + int(t.COL_OFFSETS[i])
+                    if fw == 0 or not (0 <= rn < rows and 0 <= cn < cols):
+                        continue
+                    nd = d(rn, cn)
+                    if math.isnan(nd):
+                        continue
+                    w = (math.sqrt(2) if i % 2 else 1.0) if weight is None else float(weight[rn, cn])
+                    sw += fw
+                    swd += fw * ((0.0 if math.isnan(w) else w) + nd)
+                value = swd / sw if sw else math.nan
+            memo[(r, c)] = value
+        return memo[(r, c)]
+
+    return np.array([[d(r, c) for c in range(cols)] for r in range(rows)])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 12), st.integers(1, 12), st.integers(0, 2**32 - 1), st.sampled_from([0.0, 0.1, 0.3]),
+       st.booleans())
+def test_mfd_distance_to_channel_equals_the_definition(rows: int, cols: int, seed: int, holes: float,
+                                                       weighted: bool) -> None:
+    """The topological walk (each pixel once, when its downstream neighbours are final) gives the recursive
+    definition's distances bit for bit, on filled plateau-rich DEMs with nodata holes, random streams and float32
+    weights with NaN."""
+    rng = np.random.default_rng(seed)
+    dem = rng.integers(0, 4, (rows, cols)).astype(np.float64)
+    mask = rng.random((rows, cols)) < holes
+    dem[mask] = float(np.finfo(np.float32).max)  # nodata pixels carry the nodata value, as SDR routes them
+    mfd = t.flow_dir_mfd(t.fill_pits(dem, mask), mask)  # filled: every pixel drains
+    streams = (rng.random((rows, cols)) < 0.15).astype(np.uint8)
+    weight = None
+    if weighted:
+        weight = rng.uniform(0.5, 50, (rows, cols)).astype(np.float32)
+        weight[rng.random((rows, cols)) < 0.1] = np.nan
+    got = t.distance_to_channel_mfd(mfd, streams, weight)
+    assert np.array_equal(got, _mfd_distance_by_recursion(mfd, streams, weight), equal_nan=True)

@@ -126,6 +126,17 @@ def _push(buf: np.ndarray, tail: int, value: int) -> tuple[np.ndarray, int]:
     return buf, tail + 1
 
 
+@njit(cache=True, inline="always")
+def _room(buf: np.ndarray, need: int) -> np.ndarray:
+    """buf, or a copy twice as long when `need` entries do not fit: stacks grow as deep as the walk goes rather
+    than being allocated for every pixel (a walk up a river network rarely holds more than a small share)."""
+    if need <= buf.shape[0]:
+        return buf
+    new = np.empty(max(need, buf.shape[0] * 2), dtype=buf.dtype)
+    new[: buf.shape[0]] = buf
+    return new
+
+
 # --------------------------------------------------------------------------------------------
 # fill_pits
 
@@ -921,6 +932,13 @@ def extract_streams_mfd(
 # distance to channel
 
 
+def _weights(weight: np.ndarray) -> np.ndarray:
+    """Path weights as given when float32 (read into float64 exactly, so half the memory of a copy), else
+    float64."""
+    dtype = np.float32 if weight.dtype == np.float32 else np.float64
+    return np.ascontiguousarray(weight, dtype=dtype)
+
+
 @njit(cache=True, nogil=True)
 def _distance_to_channel_d8(fd2: np.ndarray, ch2: np.ndarray, weight2: np.ndarray, use_weight: bool) -> np.ndarray:
     rows, cols = fd2.shape
@@ -929,8 +947,8 @@ def _distance_to_channel_d8(fd2: np.ndarray, ch2: np.ndarray, weight2: np.ndarra
     ch = ch2.ravel()
     weight = weight2.ravel()
     out = np.full(n, np.nan, dtype=np.float64)
-    st_k = np.empty(n + 1, dtype=np.int64)
-    st_v = np.empty(n + 1, dtype=np.float64)
+    st_k = np.empty(4096, dtype=np.int64)
+    st_v = np.empty(4096, dtype=np.float64)
     for k0 in range(n):
         if ch[k0] != 1:
             continue
@@ -942,6 +960,9 @@ def _distance_to_channel_d8(fd2: np.ndarray, ch2: np.ndarray, weight2: np.ndarra
             q = st_k[top]
             val = st_v[top]
             out[q] = val
+            if top + 8 > st_k.shape[0]:  # room for every neighbour
+                st_k = _room(st_k, top + 8)
+                st_v = _room(st_v, top + 8)
             rq = q // cols
             cq = q - rq * cols
             for i in range(8):
@@ -976,87 +997,104 @@ def distance_to_channel_d8(
     """
     fd = np.ascontiguousarray(flow_dir, dtype=np.uint8)
     ch = np.ascontiguousarray(streams, dtype=np.uint8)
-    w = np.zeros((1, 1)) if weight is None else np.ascontiguousarray(weight, dtype=np.float64)
+    w = np.zeros((1, 1)) if weight is None else _weights(weight)
     return _distance_to_channel_d8(fd, ch, w, weight is not None)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _mfd_distance_at(fd: np.ndarray, weight: np.ndarray, use_weight: bool, out: np.ndarray, q: int,
+                     rows: int, cols: int) -> float:
+    """d_q from its downstream neighbours' final distances, summed in neighbour order (NaN when none reaches a
+    stream)."""
+    v = fd[q]
+    rq = q // cols
+    cq = q - rq * cols
+    sw = 0.0
+    swd = 0.0
+    for i in range(8):
+        fw = (v >> (i * 4)) & 0xF
+        if fw == 0:
+            continue
+        rn = rq + ROW_OFFSETS[i]
+        cn = cq + COL_OFFSETS[i]
+        if rn < 0 or rn >= rows or cn < 0 or cn >= cols:
+            continue
+        kn = rn * cols + cn
+        nd = out[kn]
+        if np.isnan(nd):
+            continue
+        if use_weight:
+            w = float(weight[kn])
+            if np.isnan(w):
+                w = 0.0
+        else:
+            w = SQRT2 if i % 2 else 1.0
+        sw += fw
+        swd += fw * (w + nd)
+    return swd / sw if sw != 0 else np.nan
 
 
 @njit(cache=True, nogil=True)
 def _distance_to_channel_mfd(fd2: np.ndarray, ch2: np.ndarray, weight2: np.ndarray, use_weight: bool) -> np.ndarray:
+    """Upstream from the streams in topological order: a pixel is computed once every downstream neighbour is
+    final (`waiting` counts those left; 255 marks a pixel taken). Each pixel is visited once and its sum runs in
+    neighbour order, so the result is the depth-first recursion's, bit for bit."""
     rows, cols = fd2.shape
     n = rows * cols
     fd = fd2.ravel()
     ch = ch2.ravel()
     weight = weight2.ravel()
     out = np.full(n, np.nan, dtype=np.float64)
-    visited = np.zeros(n, dtype=np.uint8)
-    st_k = np.empty(n + 1, dtype=np.int64)
-    st_d = np.empty(n + 1, dtype=np.int8)
-    st_wd = np.empty(n + 1, dtype=np.float64)
-    st_w = np.empty(n + 1, dtype=np.float64)
+    waiting = np.zeros(n, dtype=np.uint8)
+    for k in range(n):
+        v = fd[k]
+        if ch[k] == 1 or v == 0:
+            continue
+        r = k // cols
+        c = k - r * cols
+        count = 0
+        for i in range(8):
+            if (v >> (i * 4)) & 0xF == 0:
+                continue
+            rn = r + ROW_OFFSETS[i]
+            cn = c + COL_OFFSETS[i]
+            if 0 <= rn < rows and 0 <= cn < cols:
+                count += 1
+        waiting[k] = count
+    stack = np.empty(4096, dtype=np.int64)
     for k0 in range(n):
-        if ch[k0] == 1:
-            out[k0] = 0.0
-            continue
-        if fd[k0] == 0:
-            continue
-        top = 0
-        if visited[k0] == 0:
-            visited[k0] = 1
-            st_k[0] = k0
-            st_d[0] = 0
-            st_wd[0] = 0.0
-            st_w[0] = 0.0
-            top = 1
+        if waiting[k0] != 0:
+            continue  # not ready yet, or taken
+        waiting[k0] = 255
+        stack[0] = k0
+        top = 1
         while top > 0:
             top -= 1
-            p = st_k[top]
-            if ch[p] == 1:
-                out[p] = 0.0
-                continue
-            v = fd[p]
-            start = st_d[top]
-            swd = st_wd[top]
-            sw = st_w[top]
-            rp = p // cols
-            cp = p - rp * cols
-            preempted = False
-            for i in range(start, 8):
-                fw = (v >> (i * 4)) & 0xF
-                if fw == 0:
+            q = stack[top]
+            if ch[q] == 1:
+                out[q] = 0.0
+            elif fd[q] != 0:
+                out[q] = _mfd_distance_at(fd, weight, use_weight, out, q, rows, cols)
+            if top + 8 > stack.shape[0]:
+                stack = _room(stack, top + 8)
+            rq = q // cols
+            cq = q - rq * cols
+            for j in range(8):
+                ru = rq + ROW_OFFSETS[j]
+                cu = cq + COL_OFFSETS[j]
+                if ru < 0 or ru >= rows or cu < 0 or cu >= cols:
                     continue
-                rn = rp + ROW_OFFSETS[i]
-                cn = cp + COL_OFFSETS[i]
-                if rn < 0 or rn >= rows or cn < 0 or cn >= cols:
+                u = ru * cols + cu
+                left = waiting[u]
+                if left == 0 or left == 255:
                     continue
-                kn = rn * cols + cn
-                if visited[kn] == 0:
-                    visited[kn] = 1
-                    st_k[top] = p
-                    st_d[top] = i
-                    st_wd[top] = swd
-                    st_w[top] = sw
-                    st_k[top + 1] = kn
-                    st_d[top + 1] = 0
-                    st_wd[top + 1] = 0.0
-                    st_w[top + 1] = 0.0
-                    top += 2
-                    preempted = True
-                    break
-                nd = out[kn]
-                if np.isnan(nd):
-                    continue
-                if use_weight:
-                    w = weight[kn]
-                    if np.isnan(w):
-                        w = 0.0
-                else:
-                    w = SQRT2 if i % 2 else 1.0
-                sw += fw
-                swd += fw * (w + nd)
-            if preempted:
-                continue
-            if sw != 0:
-                out[p] = swd / sw
+                if (fd[u] >> (INFLOW[j] * 4)) & 0xF != 0:  # u drains into q
+                    left -= 1
+                    if left == 0:
+                        left = 255
+                        stack[top] = u
+                        top += 1
+                    waiting[u] = left
     return out.reshape(rows, cols)
 
 
@@ -1071,7 +1109,7 @@ def distance_to_channel_mfd(
     """
     fd = np.ascontiguousarray(flow_dir, dtype=np.int32)
     ch = np.ascontiguousarray(streams, dtype=np.uint8)
-    w = np.zeros((1, 1)) if weight is None else np.ascontiguousarray(weight, dtype=np.float64)
+    w = np.zeros((1, 1)) if weight is None else _weights(weight)
     return _distance_to_channel_mfd(fd, ch, w, weight is not None)
 
 

@@ -246,15 +246,16 @@ def _route(fd: np.ndarray, w_thr: np.ndarray, s_thr: np.ndarray, p: Params,
     return Routing(fd, n_up, fa, _with_drainage(streams, drainage)), w_bar, streams
 
 
-def _erosion(inp: Inputs, ls: np.ndarray, cp: np.ndarray, streams: np.ndarray) -> tuple[np.ndarray, ...]:
+def _erosion(valid: np.ndarray, erosivity: np.ndarray, erodibility: np.ndarray, ls: np.ndarray, cp: np.ndarray,
+             streams: np.ndarray) -> tuple[np.ndarray, ...]:
     """(land, RKLS, USLE, avoided erosion): RKLS = LS·R·K (float64 product, stored float32) and USLE = RKLS·CP
     off streams; avoided = RKLS − USLE (`_sdr_pixels.erosion`)."""
-    return sdr_pixels.erosion(inp.valid, ls, streams, inp.erosivity, inp.erodibility, cp, TARGET_NODATA, F32_MAX)
+    return sdr_pixels.erosion(valid, ls, streams, erosivity, erodibility, cp, TARGET_NODATA, F32_MAX)
 
 
 def _downslope_distance(rt: Routing, w_thr: np.ndarray, s_thr: np.ndarray, p: Params) -> np.ndarray:
     """D_dn: the distance to a stream weighted by 1/(W·S) (one thread; the caller runs it beside other work)."""
-    ws_inverse = (1 / (w_thr * s_thr)).astype(np.float64)
+    ws_inverse = 1 / (w_thr * s_thr)  # float32, as InVEST computes it; the kernels read it as float64
     return (terrain.distance_to_channel_mfd(rt.fd, rt.streams, ws_inverse) if p.mfd
             else terrain.distance_to_channel_d8(rt.fd, rt.streams, ws_inverse))
 
@@ -293,9 +294,12 @@ def _run(args: Mapping[str, Any], workspace: Path, p: Params, bio: Table, frame:
     """run's steps, with the side thread: fill beside the C lookups, slope beside the flow directions,
     D_dn beside LS and erosion. The inputs are loaded here, so that they are freed once used (`del inp`)."""
     inp = load_inputs(args, frame)
-    writer = Writer(inp.grid)
+    # each input is dropped once used: the DEM after it is copied for filling, land cover after the lookups
+    grid, valid, dem, lulc = inp.grid, inp.valid, inp.dem, inp.lulc
+    erosivity, erodibility, drainage = inp.erosivity, inp.erodibility, inp.drainage
+    del inp
+    writer = Writer(grid)
     sfx = suffix(args)
-    grid, valid = inp.grid, inp.valid
     inter = workspace / "intermediate_outputs"
 
     def out(key: str, folder: Path, data: np.ndarray, nodata: float) -> None:
@@ -304,28 +308,33 @@ def _run(args: Mapping[str, Any], workspace: Path, p: Params, bio: Table, frame:
     nodata = ~valid
     # masked pixels carry the nodata value, as in InVEST's masked_dem.tif: the terrain kernels' results (MFD
     # plateau directions) can depend on those values, not only on the mask
-    dem_nodata = float(np.finfo(inp.dem.dtype).max)
-    filling = side.submit(terrain.fill_pits, _filled(inp.dem, valid, dem_nodata), nodata)
-    w = _lookup(inp.lulc, valid, bio["usle_c"])
+    dem_nodata, dem_dtype = float(np.finfo(dem.dtype).max), dem.dtype
+    filling = side.submit(terrain.fill_pits, _filled(dem, valid, dem_nodata), nodata)
+    del dem
+    w = _lookup(lulc, valid, bio["usle_c"])
     w_thr = np.where(w < 0.001, np.float32(0.001), w)  # NaN (nodata) stays NaN
     del w
-    cp = _lookup(inp.lulc, valid, {k: c * bio["usle_p"][k] for k, c in bio["usle_c"].items()})
+    cp = _lookup(lulc, valid, {k: c * bio["usle_p"][k] for k, c in bio["usle_c"].items()})
+    del lulc
     filled = filling.result()
-    out("pit_filled_dem", inter, filled.astype(inp.dem.dtype), dem_nodata)
+    del filling  # a finished future holds its result
+    out("pit_filled_dem", inter, filled.astype(dem_dtype), dem_nodata)
     sloping = side.submit(terrain.slope_percent, filled, nodata, (grid.transform.a, grid.transform.e), False)
     fd = terrain.flow_dir_mfd(filled, nodata) if p.mfd else terrain.flow_dir_d8(filled, nodata)
     slope = sloping.result()
+    del sloping
     del filled, nodata
     s_thr = np.clip(slope / 100, np.float32(0.005), np.float32(1.0))  # float32, NaN stays NaN
-    rt, ws_bar, extracted = _route(fd, w_thr, s_thr, p, inp.drainage)
+    rt, ws_bar, extracted = _route(fd, w_thr, s_thr, p, drainage)
+    del drainage
     del fd
     out("stream", workspace, extracted, BYTE_NODATA)
     distance = side.submit(_downslope_distance, rt, w_thr, s_thr, p)
     cell = abs(grid.transform.a)
     ls = terrain.ls_factor(slope, rt.fa, cell, p.l_max)
     del slope
-    land, rkls, usle, avoided_erosion = _erosion(inp, ls, cp, rt.streams)
-    del cp, inp
+    land, rkls, usle, avoided_erosion = _erosion(valid, erosivity, erodibility, ls, cp, rt.streams)
+    del cp, erosivity, erodibility
     out("ls", inter, _as_output(ls, F64_MAX), F64_MAX)
     del ls
     out("rkls", workspace, rkls, TARGET_NODATA)
@@ -333,7 +342,10 @@ def _run(args: Mapping[str, Any], workspace: Path, p: Params, bio: Table, frame:
     out("avoided_erosion", workspace, avoided_erosion, F32_MAX)
 
     del w_thr, s_thr
-    sdr = _delivery(rt, ws_bar, distance.result(), cell, p)
+    d_dn = distance.result()
+    del distance
+    sdr = _delivery(rt, ws_bar, d_dn, cell, p)
+    del d_dn
     del ws_bar
     out("flow_accumulation", inter, _as_output(rt.fa, FA_NODATA), FA_NODATA)
     out("sdr_factor", inter, sdr, TARGET_NODATA)
