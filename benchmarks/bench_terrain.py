@@ -68,7 +68,11 @@ def main(argv: list[str] | None = None) -> None:
                  lambda: terrain.flow_dir_d8(filled_small, mask[small]),
                  lambda: terrain.flow_accumulation_mfd(terrain.flow_dir_mfd(filled_small, mask[small])),
                  lambda: terrain.flow_accumulation_d8(terrain.flow_dir_d8(filled_small, mask[small])),
-                 lambda: terrain.slope_percent(filled_small, mask[small], (30.0, -30.0))):
+                 lambda: terrain.slope_percent(filled_small, mask[small], (30.0, -30.0)),
+                 lambda: terrain.distance_to_channel_mfd(terrain.flow_dir_mfd(filled_small, mask[small]),
+                                                         np.eye(64, dtype=np.uint8)),
+                 lambda: terrain.distance_to_channel_d8(terrain.flow_dir_d8(filled_small, mask[small]),
+                                                        np.eye(64, dtype=np.uint8))):
         warm()
     base, _ = timed(lambda: neighbourhood_pass(dem), args.repeat)
     rows: list[tuple[str, float]] = []
@@ -78,8 +82,17 @@ def main(argv: list[str] | None = None) -> None:
     rows.append(("flow_dir_mfd", t))
     t, d8 = timed(lambda: terrain.flow_dir_d8(filled, mask), args.repeat)
     rows.append(("flow_dir_d8", t))
-    rows.append(("flow_accumulation_mfd", timed(lambda: terrain.flow_accumulation_mfd(mfd), args.repeat)[0]))
-    rows.append(("flow_accumulation_d8", timed(lambda: terrain.flow_accumulation_d8(d8), args.repeat)[0]))
+    t, fa_mfd = timed(lambda: terrain.flow_accumulation_mfd(mfd), args.repeat)
+    rows.append(("flow_accumulation_mfd", t))
+    t, fa_d8 = timed(lambda: terrain.flow_accumulation_d8(d8), args.repeat)
+    rows.append(("flow_accumulation_d8", t))
+    # streams at InVEST SDR's default threshold (1000 pixels), then the distance down to them
+    streams_mfd = terrain.extract_streams_mfd(fa_mfd, mfd, 1000.0, trace_threshold_proportion=0.7)
+    streams_d8 = terrain.extract_streams_d8(fa_d8, 1000.0)
+    rows.append(("distance_to_channel_mfd",
+                 timed(lambda: terrain.distance_to_channel_mfd(mfd, streams_mfd), args.repeat)[0]))
+    rows.append(("distance_to_channel_d8",
+                 timed(lambda: terrain.distance_to_channel_d8(d8, streams_d8), args.repeat)[0]))
     rows.append(("slope_percent", timed(lambda: terrain.slope_percent(filled, mask, (30.0, -30.0)), args.repeat)[0]))
     raised = int((filled > dem).sum())
     print(f"{args.size}² DEM: {raised / dem.size:.0%} of the pixels raised by the fill (they end on plateaus)")
