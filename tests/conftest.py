@@ -48,23 +48,8 @@ class Demo:
         return f"sqlite:///{target}"
 
 
-@pytest.hookimpl(trylast=True)  # after -m and -k have deselected
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """For each shared build (the demo), the first file that uses it runs first and the others last, so that
-    under `pytest -n` no worker sits waiting for a build that another is making (see `shared_build`)."""
-    def file(item: pytest.Item) -> str:
-        return item.nodeid.split("::", 1)[0]
-
-    rank: dict[str, int] = {}
-    for build in ("demo", "demo_accounts_only"):
-        users = dict.fromkeys(file(i) for i in items if build in getattr(i, "fixturenames", ()))
-        for n, name in enumerate(users):
-            rank.setdefault(name, 0 if n == 0 else 2)
-    items.sort(key=lambda i: rank.get(file(i), 1))  # stable: a file keeps its own order
-
-
 def shared_build(factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
-    """A folder built once for the whole run: under `pytest -n` (the README's command) the first worker builds
+    """A folder built once for the whole run: under `pytest -n` the first worker builds
     it and the others wait for it and share it, so the demo is not built once per worker."""
     if os.environ.get("PYTEST_XDIST_WORKER") is None:
         work = factory.mktemp(name)

@@ -117,24 +117,21 @@ def nodata_mask(values: np.ndarray, nodata: float | None) -> np.ndarray:
 
 
 @njit(cache=True, inline="always")
-def _push(buf: np.ndarray, tail: int, value: int) -> tuple[np.ndarray, int]:
-    if tail >= buf.shape[0]:
-        new = np.empty(buf.shape[0] * 2 + 16, dtype=buf.dtype)
-        new[: buf.shape[0]] = buf
-        buf = new
-    buf[tail] = value
-    return buf, tail + 1
-
-
-@njit(cache=True, inline="always")
 def _room(buf: np.ndarray, need: int) -> np.ndarray:
     """buf, or a copy twice as long when `need` entries do not fit: stacks grow as deep as the walk goes rather
     than being allocated for every pixel (a walk up a river network rarely holds more than a small share)."""
     if need <= buf.shape[0]:
         return buf
-    new = np.empty(max(need, buf.shape[0] * 2), dtype=buf.dtype)
+    new = np.empty(max(need, buf.shape[0] * 2 + 16), dtype=buf.dtype)
     new[: buf.shape[0]] = buf
     return new
+
+
+@njit(cache=True, inline="always")
+def _push(buf: np.ndarray, tail: int, value: int) -> tuple[np.ndarray, int]:
+    buf = _room(buf, tail + 1)
+    buf[tail] = value
+    return buf, tail + 1
 
 
 # --------------------------------------------------------------------------------------------

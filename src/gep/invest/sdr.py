@@ -322,12 +322,10 @@ def _run(args: Mapping[str, Any], workspace: Path, p: Params, bio: Table, frame:
     sloping = side.submit(terrain.slope_percent, filled, nodata, (grid.transform.a, grid.transform.e), False)
     fd = terrain.flow_dir_mfd(filled, nodata) if p.mfd else terrain.flow_dir_d8(filled, nodata)
     slope = sloping.result()
-    del sloping
-    del filled, nodata
+    del sloping, filled, nodata  # a finished future holds its result
     s_thr = np.clip(slope / 100, np.float32(0.005), np.float32(1.0))  # float32, NaN stays NaN
     rt, ws_bar, extracted = _route(fd, w_thr, s_thr, p, drainage)
-    del drainage
-    del fd
+    del drainage, fd
     out("stream", workspace, extracted, BYTE_NODATA)
     distance = side.submit(_downslope_distance, rt, w_thr, s_thr, p)
     cell = abs(grid.transform.a)
@@ -345,8 +343,7 @@ def _run(args: Mapping[str, Any], workspace: Path, p: Params, bio: Table, frame:
     d_dn = distance.result()
     del distance
     sdr = _delivery(rt, ws_bar, d_dn, cell, p)
-    del d_dn
-    del ws_bar
+    del d_dn, ws_bar
     out("flow_accumulation", inter, _as_output(rt.fa, FA_NODATA), FA_NODATA)
     out("sdr_factor", inter, sdr, TARGET_NODATA)
     # export = USLE·SDR and E' = USLE·(1 − SDR), 0 on streams (sediment there is not "retained upslope")
