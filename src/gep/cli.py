@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -19,6 +20,10 @@ from gep.errors import GepError
 
 if TYPE_CHECKING:
     import pandas as pd
+
+# numba starts without its scipy BLAS probe in this process and the workers it starts (gep.accounting.jit;
+# named literally here, since importing that module would import numba for every command)
+os.environ.setdefault("GEP_NUMBA_BLAS", "off")
 
 app = typer.Typer(help="gep — GEP accounting and ecological product value realization (Lishui model).",
                   no_args_is_help=True, pretty_exceptions_enable=False)

@@ -28,8 +28,8 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from numba import njit, prange
 
+from gep.accounting.jit import njit, prange
 from gep.errors import N_, GepError
 
 __all__ = [
@@ -1223,6 +1223,9 @@ def slope_percent(dem: np.ndarray, mask: np.ndarray, pixel_size: tuple[float, fl
 # LS factor (InVEST SDR)
 
 
+LS_CHUNK_PIXELS = 1 << 18  # 2 MB per float64 temporary
+
+
 def _ls_chunk(slope: np.ndarray, fa: np.ndarray, cell_size: float, l_max: float) -> np.ndarray:
     """InVEST 3.20 ``_calculate_ls_factor`` on valid pixels, with the same float32/64 mix."""
     cell_area = cell_size**2
@@ -1252,14 +1255,16 @@ def ls_factor(
     m by slope class (0.2/0.3/0.4/0.5, then beta/(1+beta)); x = |sin t|+|cos t| of the
     slope angle; L capped at ``l_max``. ``slope`` is percent (float32, as calculate_slope
     writes it): the arithmetic keeps InVEST's float32 steps so results agree to ~1e-7.
-    Element-wise, run on row chunks in threads (numpy releases the GIL).
+    Element-wise, run on row chunks in threads (numpy releases the GIL). The chunks are small
+    (``LS_CHUNK_PIXELS``): each holds about fifteen temporaries, so their size, not the raster's,
+    sets this step's memory above its output.
     """
     s32 = np.asarray(slope, dtype=np.float32)
     fa = np.asarray(flow_accum, dtype=np.float64)
     out = np.full(fa.shape, np.nan, dtype=np.float64)
     rows = fa.shape[0]
     n_threads = threads or min(os.cpu_count() or 1, 8)
-    step = max(1, -(-rows // (n_threads * 4)))
+    step = max(1, LS_CHUNK_PIXELS // max(1, fa.shape[1] if fa.ndim == 2 else 1))
 
     def work(r0: int) -> None:
         sl = s32[r0 : r0 + step]

@@ -40,11 +40,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from numba import njit
 from numba.core import types
 from numba.typed import Dict
 
 from gep.accounting import terrain
+from gep.accounting.jit import njit
 from gep.accounting.terrain import COL_OFFSETS, INFLOW, ROW_OFFSETS, _heap_pop, _heap_push, _push, mfd_sum
 
 __all__ = ["TileStore", "default_tile", "route_tiled", "tiled_accumulation_mfd", "tiled_fill", "tiled_flow_dir_mfd",

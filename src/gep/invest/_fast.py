@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit, prange
 
+from gep.accounting.jit import njit, prange
 from gep.invest._raster import Band, equals_nodata, reclassify
 from gep.invest.errors import InvestCompatError
 

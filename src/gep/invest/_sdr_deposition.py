@@ -24,8 +24,8 @@ Facts reproduced because they change values:
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from gep.accounting.jit import njit
 from gep.accounting.terrain import COL_OFFSETS, INFLOW, ROW_OFFSETS, _push, mfd_sum
 from gep.invest._sdr_routing import weight_to
 

@@ -17,7 +17,7 @@ from rasterio.windows import Window
 from shapely.geometry.base import BaseGeometry
 
 from gep.invest._align import Grid
-from gep.invest._raster import GTIFF_OPTIONS, output_compression
+from gep.invest._raster import GTIFF_OPTIONS, output_compression, write_band
 from gep.invest.errors import InvestCompatError
 
 
@@ -86,7 +86,7 @@ def write_raster(path: Path, data: np.ndarray, nodata: float, grid: Grid, thread
         profile = dict(options, width=grid.width, height=grid.height, count=1, dtype=data.dtype.name,
                        nodata=nodata, transform=grid.transform, crs=grid.crs, num_threads=threads)
         with rasterio.open(tmp, "w", **profile) as dst:
-            dst.write(data, 1)
+            write_band(dst, data)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -10,7 +10,8 @@ the outputs equal the numpy form's bit for bit.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+
+from gep.accounting.jit import njit, prange
 
 
 @njit(parallel=True, cache=True)

@@ -10,8 +10,8 @@ topological order that keeps that per-pixel order gives the same floats as `gep.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from gep.accounting.jit import njit
 from gep.accounting.terrain import COL_OFFSETS, INFLOW, ROW_OFFSETS, mfd_sum
 
 

@@ -18,7 +18,7 @@ Float arithmetic follows InVEST's dtypes (float32 rasters, float64 routing) so r
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +40,7 @@ from gep.invest._sdr_routing import accumulate3, upslope_counts
 from gep.invest._table import Table, read_table
 from gep.invest._vector import Vector, read_vector
 from gep.invest._vector_csv import dbf_value, vector_csv
-from gep.invest._zonal import zonal_stats, zone_masks
+from gep.invest._zonal import ZoneStat, zonal_stats, zone_masks
 from gep.invest.errors import InvestCompatError
 from gep.invest.models import SDR_RASTERS
 from gep.invest.spec import is_set, suffix, with_suffix
@@ -202,48 +202,69 @@ def _with_drainage(streams: np.ndarray, drainage: np.ndarray | None) -> np.ndarr
     return out
 
 
+BLOCK_PIXELS = 1 << 20  # element-wise numpy steps go block by block: temporaries of 1 M pixels, not the raster's
+
+
+def _blocks(*arrays: np.ndarray) -> Iterator[tuple[np.ndarray, ...]]:
+    """Matching flat blocks of same-shape arrays (views, so writes into a block reach the array)."""
+    flat = [a.reshape(-1) for a in arrays]
+    for start in range(0, flat[0].size, BLOCK_PIXELS):
+        yield tuple(f[start:start + BLOCK_PIXELS] for f in flat)
+
+
 def ic_factor(d_up: np.ndarray, d_dn: np.ndarray) -> np.ndarray:
     """log10(D_up / D_dn) as float32, NaN where either is nodata or zero (streams have D_dn = 0)."""
-    ok = ~np.isnan(d_up) & ~np.isnan(d_dn) & (d_dn != 0) & (d_up != 0)
     out = np.full(d_up.shape, np.nan, dtype=np.float32)
-    out[ok] = np.log10(d_up[ok] / d_dn[ok])
+    for up, dn, block in _blocks(d_up, d_dn, out):
+        ok = ~np.isnan(up) & ~np.isnan(dn) & (dn != 0) & (up != 0)
+        block[ok] = np.log10(up[ok] / dn[ok])
     return out
 
 
 def sdr_factor(ic: np.ndarray, streams: np.ndarray, p: Params) -> np.ndarray:
     """SDR_max / (1 + exp((IC0 − IC)/k)) in float32 (numpy's weak Python scalars, as InVEST), 1 on streams."""
-    ok = ~np.isnan(ic) & (streams != 1)
     out = np.full(ic.shape, TARGET_NODATA, dtype=np.float32)
-    out[ok] = p.sdr_max / (1 + np.exp((p.ic0 - ic[ok]) / p.k))
-    out[streams == 1] = 1
+    for ic_block, stream, block in _blocks(ic, streams, out):
+        ok = ~np.isnan(ic_block) & (stream != 1)
+        block[ok] = p.sdr_max / (1 + np.exp((p.ic0 - ic_block[ok]) / p.k))
+        block[stream == 1] = 1
     return out
 
 
 @dataclass
 class Routing:
-    """Flow directions with their upslope counts, flow accumulation, streams (drainage included)."""
+    """Flow directions with their upslope counts, and the streams (drainage included): what the distance to the
+    streams and the deposition walk."""
 
     fd: np.ndarray
     n_up: np.ndarray
-    fa: np.ndarray
     streams: np.ndarray
 
 
-def _route(fd: np.ndarray, w_thr: np.ndarray, s_thr: np.ndarray, p: Params,
-           drainage: np.ndarray | None) -> tuple[Routing, np.ndarray, np.ndarray]:
+def _d_up(fa: np.ndarray, w_acc: np.ndarray, s_acc: np.ndarray, cell: float) -> np.ndarray:
+    """D_up = W̄·S̄·√(FA·cell²) with W̄ = W accumulation / FA and S̄ likewise, in InVEST's order, written into
+    w_acc's memory (s_acc is spent)."""
+    for f, w, s in _blocks(fa, w_acc, s_acc):
+        w /= f
+        s /= f
+        w *= s
+        w *= np.sqrt(f * cell**2)
+    return w_acc
+
+
+def _route(fd: np.ndarray, w_thr: np.ndarray, s_thr: np.ndarray, cell: float, p: Params,
+           drainage: np.ndarray | None) -> tuple[Routing, np.ndarray, np.ndarray, np.ndarray]:
     """FA / W / S accumulations (one pass) and streams, from the flow directions.
 
-    Returns the routing, W̄·S̄ (W and S accumulations divided by FA, multiplied) and the extracted streams before
-    the drainage raster was added (InVEST's stream.tif)."""
+    Returns the routing, the flow accumulation, D_up and the extracted streams before the drainage raster was
+    added (InVEST's stream.tif)."""
     n_up = upslope_counts(fd, p.mfd)
-    fa, w_bar, s_bar = accumulate3(fd, p.mfd, n_up, w_thr, s_thr)
-    w_bar /= fa
-    s_bar /= fa
-    w_bar *= s_bar  # W̄·S̄, in InVEST's order
-    del s_bar
+    fa, w_acc, s_acc = accumulate3(fd, p.mfd, n_up, w_thr, s_thr)
+    d_up = _d_up(fa, w_acc, s_acc, cell)
+    del s_acc
     streams = (terrain.extract_streams_mfd(fa, fd, p.tfa, trace_threshold_proportion=0.7) if p.mfd
                else terrain.extract_streams_d8(fa, p.tfa))
-    return Routing(fd, n_up, fa, _with_drainage(streams, drainage)), w_bar, streams
+    return Routing(fd, n_up, _with_drainage(streams, drainage)), fa, d_up, streams
 
 
 def _erosion(valid: np.ndarray, erosivity: np.ndarray, erodibility: np.ndarray, ls: np.ndarray, cp: np.ndarray,
@@ -253,18 +274,11 @@ def _erosion(valid: np.ndarray, erosivity: np.ndarray, erodibility: np.ndarray, 
     return sdr_pixels.erosion(valid, ls, streams, erosivity, erodibility, cp, TARGET_NODATA, F32_MAX)
 
 
-def _downslope_distance(rt: Routing, w_thr: np.ndarray, s_thr: np.ndarray, p: Params) -> np.ndarray:
-    """D_dn: the distance to a stream weighted by 1/(W·S) (one thread; the caller runs it beside other work)."""
-    ws_inverse = 1 / (w_thr * s_thr)  # float32, as InVEST computes it; the kernels read it as float64
+def _downslope_distance(rt: Routing, ws_inverse: np.ndarray, p: Params) -> np.ndarray:
+    """D_dn: the distance to a stream weighted by ws_inverse = 1/(W·S) (one thread; the caller runs it beside
+    other work)."""
     return (terrain.distance_to_channel_mfd(rt.fd, rt.streams, ws_inverse) if p.mfd
             else terrain.distance_to_channel_d8(rt.fd, rt.streams, ws_inverse))
-
-
-def _delivery(rt: Routing, ws_bar: np.ndarray, d_dn: np.ndarray, cell: float, p: Params) -> np.ndarray:
-    """SDR from D_up = W̄·S̄·√(FA·cell²) (ws_bar is consumed) and D_dn."""
-    d_up = ws_bar
-    d_up *= np.sqrt(rt.fa * cell**2)
-    return sdr_factor(ic_factor(d_up, d_dn), rt.streams, p)
 
 
 def _as_output(values: np.ndarray, nodata: float) -> np.ndarray:
@@ -324,54 +338,68 @@ def _run(args: Mapping[str, Any], workspace: Path, p: Params, bio: Table, frame:
     slope = sloping.result()
     del sloping, filled, nodata  # a finished future holds its result
     s_thr = np.clip(slope / 100, np.float32(0.005), np.float32(1.0))  # float32, NaN stays NaN
-    rt, ws_bar, extracted = _route(fd, w_thr, s_thr, p, drainage)
+    cell = abs(grid.transform.a)
+    rt, fa, d_up, extracted = _route(fd, w_thr, s_thr, cell, p, drainage)
     del drainage, fd
     out("stream", workspace, extracted, BYTE_NODATA)
-    distance = side.submit(_downslope_distance, rt, w_thr, s_thr, p)
-    cell = abs(grid.transform.a)
-    ls = terrain.ls_factor(slope, rt.fa, cell, p.l_max)
+    del extracted  # the writer holds what it has yet to write, and frees it once written
+    # 1/(W·S) in float32, as InVEST computes it (the kernels read it as float64); W and S are then done with
+    ws_inverse = 1 / (w_thr * s_thr)
+    del w_thr, s_thr
+    distance = side.submit(_downslope_distance, rt, ws_inverse, p)
+    del ws_inverse  # the side thread holds it until the distance is done
+    ls = terrain.ls_factor(slope, fa, cell, p.l_max)
     del slope
+    # the accumulation's last use: the writer takes it, and frees it once written, before erosion's arrays peak
+    out("flow_accumulation", inter, _as_output(fa, FA_NODATA), FA_NODATA)
+    del fa
+    # SDR before erosion: D_up, D_dn and the distance's working arrays go before erosion's four arrays arrive
+    # (the peak of the run; erosion, numba-parallel, would share the cores with the distance anyway)
+    d_dn = distance.result()
+    del distance
+    sdr = sdr_factor(ic_factor(d_up, d_dn), rt.streams, p)
+    del d_dn, d_up
+    out("sdr_factor", inter, sdr, TARGET_NODATA)
     land, rkls, usle, avoided_erosion = _erosion(valid, erosivity, erodibility, ls, cp, rt.streams)
     del cp, erosivity, erodibility
     out("ls", inter, _as_output(ls, F64_MAX), F64_MAX)
     del ls
     out("rkls", workspace, rkls, TARGET_NODATA)
+    del rkls
     out("usle", workspace, usle, F32_MAX)
     out("avoided_erosion", workspace, avoided_erosion, F32_MAX)
-
-    del w_thr, s_thr
-    d_dn = distance.result()
-    del distance
-    sdr = _delivery(rt, ws_bar, d_dn, cell, p)
-    del d_dn, ws_bar
-    out("flow_accumulation", inter, _as_output(rt.fa, FA_NODATA), FA_NODATA)
-    out("sdr_factor", inter, sdr, TARGET_NODATA)
+    # the watershed totals are taken as each layer is made, so that a layer can go once written and used
+    masks = zone_masks(frame.geometries, grid)
+    totals = {"usle": zonal_stats(usle, F32_MAX, masks), "avoided_erosion": zonal_stats(avoided_erosion, F32_MAX,
+                                                                                      masks)}
     # export = USLE·SDR and E' = USLE·(1 − SDR), 0 on streams (sediment there is not "retained upslope")
     export_ok, sed_export, e_prime = sdr_pixels.export(land, usle, sdr, rt.streams, TARGET_NODATA, F32_MAX,
                                                        TARGET_NODATA)
-    del land
+    del land, usle
     out("sed_export", workspace, sed_export, F32_MAX)
+    totals["sed_export"] = zonal_stats(sed_export, F32_MAX, masks)
+    del sed_export
     deposition, _ = sediment_deposition(rt.fd, p.mfd, rt.n_up, e_prime, sdr)
     del e_prime, rt
     out("sed_deposition", workspace, deposition, TARGET_NODATA)
+    totals["sed_deposition"] = zonal_stats(deposition, TARGET_NODATA, masks)
     avoided_export = sdr_pixels.avoided_export(export_ok, avoided_erosion, sdr, deposition, TARGET_NODATA, F32_MAX)
+    del export_ok, avoided_erosion, sdr, deposition
     out("avoided_export", workspace, avoided_export, F32_MAX)
+    totals["avoided_export"] = zonal_stats(avoided_export, F32_MAX, masks)
+    del avoided_export
 
-    layers = {"usle": (usle, F32_MAX), "sed_export": (sed_export, F32_MAX),
-              "sed_deposition": (deposition, TARGET_NODATA), "avoided_export": (avoided_export, F32_MAX),
-              "avoided_erosion": (avoided_erosion, F32_MAX)}
-    table = _report(frame, grid, layers)
+    table = _report(frame, grid, totals)
     written = writer.wait()
     written["watershed_results_sdr_csv"] = write_text(workspace / with_suffix("watershed_results_sdr.csv", sfx),
                                                       table)
     return written
 
 
-def _report(frame: Vector, grid: Grid, layers: Mapping[str, tuple[np.ndarray, float]]) -> str:
-    """The watershed table: the vector's fields, then each total in t/yr (Σ pixel-centre values × ha/pixel)."""
-    masks = zone_masks(frame.geometries, grid)
+def _report(frame: Vector, grid: Grid, sums: Mapping[str, list[ZoneStat]]) -> str:
+    """The watershed table: the vector's fields, then each total in t/yr (Σ pixel-centre values × ha/pixel);
+    sums holds each layer's per-watershed pixel sums (`zonal_stats`)."""
     ha_per_px = abs(grid.transform.a * grid.transform.e) / 10000
-    sums = {key: zonal_stats(data, nd, masks) for key, (data, nd) in layers.items()}
     rows = [{field: dbf_value(sums[key][i].total * ha_per_px) for field, key in REPORT_FIELDS}
             for i in range(len(frame))]
     return vector_csv(frame, rows)
