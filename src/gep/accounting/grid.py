@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import dask.array as da
@@ -96,9 +96,9 @@ def is_equal_area(crs: CRS) -> bool:
 
 @dataclass(frozen=True)
 class LayerSource:
-    """A raster band to be read onto the grid."""
+    """A raster band to be read onto the grid: path is a file or a URL GDAL reads (`gep.accounting.location`)."""
 
-    path: Path
+    path: Path | str
     band: int
     categorical: bool
     valid_range: tuple[float, float] | None = None  # values outside it (or not finite) stop the run
@@ -133,8 +133,8 @@ def _continuous_block(source: LayerSource, grid: Grid, block_info: dict | None =
             raise PixelValueError(N_("layer {layer}: {count} pixels are not finite or outside {low}–{high} in "
                                      "rows {row0}–{row1}, columns {col0}–{col1} of the grid (e.g. {example}); "
                                      "fix them or declare them nodata"),
-                                  layer=source.label or source.path.name, count=int(bad.sum()), low=f"{lo:g}",
-                                  high=f"{hi:g}", row0=r0, row1=r1 - 1, col0=c0, col1=c1 - 1,
+                                  layer=source.label or PurePosixPath(str(source.path)).name, count=int(bad.sum()),
+                                  low=f"{lo:g}", high=f"{hi:g}", row0=r0, row1=r1 - 1, col0=c0, col1=c1 - 1,
                                   example=f"{float(out[bad][0]):g}")
     return out
 
@@ -161,12 +161,12 @@ def continuous_layer(source: LayerSource, grid: Grid) -> da.Array:
     """Lazy float64 layer on the grid; nodata becomes NaN."""
     template = da.zeros(grid.shape, chunks=grid.chunks, dtype=np.float64)
     return da.map_blocks(_continuous_block, source, grid, dtype=np.float64, chunks=template.chunks,
-                         meta=np.array((), dtype=np.float64), token=f"read-{source.path.stem}")
+                         meta=np.array((), dtype=np.float64), token=f"read-{PurePosixPath(str(source.path)).stem}")
 
 
 def categorical_layer(source: LayerSource, grid: Grid, lut: np.ndarray, missing: int) -> da.Array:
     """Lazy int16 class-index layer on the grid; `lut` maps raw codes to indices, `missing` means no class."""
     template = da.zeros(grid.shape, chunks=grid.chunks, dtype=np.int16)
     return da.map_blocks(_categorical_block, source, grid, lut, missing, dtype=np.int16, chunks=template.chunks,
-                         meta=np.array((), dtype=np.int16), token=f"classes-{source.path.stem}")
+                         meta=np.array((), dtype=np.int16), token=f"classes-{PurePosixPath(str(source.path)).stem}")
 

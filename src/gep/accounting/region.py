@@ -35,6 +35,8 @@ from gep.accounting.catalogue import (
     layer_unit_ok,
 )
 from gep.accounting.grid import Grid, LayerSource, categorical_layer, continuous_layer, is_equal_area
+from gep.accounting.location import RasterLocation, locate, shown
+from gep.accounting.location import exists as raster_exists
 from gep.accounting.methods import (
     MethodProfile,
     Parameter,
@@ -62,8 +64,9 @@ class LayerEntry:
     synthetic: bool
     note: str = ""
 
-    def path(self, root: Path, year: int) -> Path:
-        return root / self.file.format(year=year)
+    def path(self, root: Path, year: int) -> RasterLocation:
+        """The raster of a year: a file in the package at root, or a URL (`gep.accounting.location`)."""
+        return locate(root, self.file.format(year=year))
 
 
 @dataclass
@@ -85,13 +88,13 @@ class Region:
 
     def has_layer(self, name: str, year: int) -> bool:
         entry = self.layers.get(name)
-        return entry is not None and entry.path(self.root, year).exists()
+        return entry is not None and raster_exists(entry.path(self.root, year))
 
     def layer(self, name: str, year: int) -> da.Array:
         """A continuous layer on the grid (float64, NaN = nodata), lazily."""
         entry = self.layers[name]
         path = entry.path(self.root, year)
-        label = f"{name} ({path.relative_to(self.root)})"
+        label = f"{name} ({shown(path, self.root)})"
         return continuous_layer(LayerSource(path, entry.band, False, LAYERS[name].valid_range, label), self.grid)
 
     def dataset(self, year: int) -> xr.Dataset:
@@ -117,7 +120,7 @@ class Region:
         path = self.layers[name].path(self.root, year)
         with rasterio.open(path) as src:
             count = src.count
-        rel = path.relative_to(self.root)
+        rel = shown(path, self.root)
         return [continuous_layer(LayerSource(path, b, False, LAYERS[name].valid_range, f"{name} ({rel}, band {b})"),
                                  self.grid) for b in range(1, count + 1)]
 
@@ -230,8 +233,8 @@ def _dbf_names(columns: Any) -> dict[str, str]:
 def _check_raster(root: Path, entry: LayerEntry, year: int, grid: Grid, zone_bounds: tuple[float, ...],
                   problems: list[Problem], notes: list[str], values: bool = True) -> None:
     path = entry.path(root, year)
-    rel = str(path.relative_to(root))
-    if not path.exists():
+    rel = shown(path, root)
+    if not raster_exists(path):
         problems.append(Problem("{file}", N_("layer {layer}: file not found"), file=rel, layer=entry.name))
         return
     try:
@@ -317,7 +320,7 @@ def _sample_inside(src: rasterio.io.DatasetReader, band: int, grid_crs: CRS,
     return None
 
 
-def _unique_codes(src_path: Path, band: int, grid_crs: CRS, zone_bounds: tuple[float, ...]) -> set[int]:
+def _unique_codes(src_path: RasterLocation, band: int, grid_crs: CRS, zone_bounds: tuple[float, ...]) -> set[int]:
     """Every class code over the zones' bounding box, read block by block."""
     with rasterio.open(src_path) as src:
         bounds = transform_bounds(grid_crs, src.crs, *zone_bounds, densify_pts=21)
@@ -618,7 +621,7 @@ def load_region(path: str | Path) -> Region:
     if "ecosystem" in entries and classes and not any(p.place().startswith(entries["ecosystem"].file)
                                                       for p in problems):
         eco_path = entries["ecosystem"].path(root, years[0]) if years else None
-        if eco_path and eco_path.exists():
+        if eco_path and raster_exists(eco_path):
             unknown = sorted(_unique_codes(eco_path, entries["ecosystem"].band, crs, bounds) - set(classes))
             if unknown:
                 problems.append(Problem(BAND, N_("land-cover codes {codes} occur over the zones but are not in "

@@ -133,23 +133,24 @@ class SoilRetention(Indicator):
         values); L's cap l_max is applied chunk by chunk, so another l_max (an uncertainty scenario) costs no
         routing."""
         from gep import __version__ as gep_version
-        from gep.accounting import routing, terrain
+        from gep.accounting import location, routing, terrain
 
         grid = ctx.region.grid
         entry = ctx.region.layers["dem"]
         path = entry.path(ctx.region.root, ctx.year)
         l_max = ctx.param("l_max").scalar()
         cell = grid.resolution
+        # a local DEM's version is its modification time and size; an object store's object is immutable
+        mtime_ns, size = location.version(path) or (None, None)
         if routing.mode(grid.shape, distributed=ctx.scheduler is not None) == "tiled":
-            stat = path.stat()
-            tiles_key = {"dem": str(path), "band": entry.band, "mtime_ns": stat.st_mtime_ns, "size": stat.st_size,
+            tiles_key = {"dem": str(path), "band": entry.band, "mtime_ns": mtime_ns, "size": size,
                          "transform": tuple(grid.transform), "shape": grid.shape, "crs": str(grid.crs),
                          "gep": gep_version}
             store = routing.routed_store(ctx.layer("dem"), tiles_key, cell, ctx.scheduler)
             slope = routing.lazy(store, "slope", grid.chunks, np.float32)
             flow = routing.lazy(store, "acc", grid.chunks, np.float64)
         else:
-            key = (str(path), path.stat().st_mtime_ns, grid.transform, grid.shape)
+            key = (str(path), entry.band, mtime_ns, size, grid.transform, grid.shape)
             if key not in _ROUTED_CACHE:
                 terrain.check_fits(grid.shape)
                 dem = np.asarray(ctx.layer("dem").compute(), dtype=np.float64)
