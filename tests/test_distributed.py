@@ -20,8 +20,9 @@ STATS = [{"zone_code": "100101", "year": 2019, "item": "agriculture.output_value
           "source": "yearbook"}]
 
 
-def region(tmp_path: Path) -> Path:
-    """A small region in many chunks (2 × 2 pixels each): 192 chunks, so the cluster's two workers share them."""
+def region(tmp_path: Path, chunk: int = 2) -> Path:
+    """A small region (24 × 32 pixels) in chunks of chunk² pixels (192 by default, so the cluster's two workers
+    share them), soil retention included: its DEM has a depression filled flat across tile edges."""
     rng = np.random.default_rng(7)
     classes = rng.choice([11, 12, 21, 31, 41, 42, 43, 44, 61], size=(24, 32))
     y, x = np.mgrid[0:24, 0:32]
@@ -31,7 +32,7 @@ def region(tmp_path: Path) -> Path:
               "evapotranspiration": rng.uniform(500, 900, classes.shape), "dem": dem,
               "vegetation_cover": rng.uniform(0.2, 0.95, classes.shape),
               "rainfall_erosivity": np.full(classes.shape, 5000.0), "soil_erodibility": np.full(classes.shape, 0.03)}
-    return TinyRegion(classes, layers, statistics=STATS).write(tmp_path / "many-chunks")
+    return TinyRegion(classes, layers, statistics=STATS, chunk_size=chunk).write(tmp_path / "many-chunks")
 
 
 @pytest.mark.slow

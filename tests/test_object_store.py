@@ -15,7 +15,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -23,12 +22,9 @@ from gep.accounting.location import is_url, locate, shown
 from gep.accounting.region import load_region
 from gep.accounting.run import account
 from gep.errors import RegionError
-from gep.testing import TinyRegion
+from test_distributed import region
 
 BUCKET = "gep-regions"
-STATS = [{"zone_code": "100101", "year": 2019, "item": "agriculture.output_value", "value": 500, "unit": "万元",
-          "source": "yearbook"}]
-
 
 def _free_port() -> int:
     with socket.socket() as probe:
@@ -69,24 +65,6 @@ def s3() -> Iterator[object]:
         server.wait(timeout=30)
 
 
-def _region(tmp_path: Path, chunk: int) -> Path:
-    """A small region (24 × 32 pixels in chunks of chunk²), soil retention included (a DEM with a filled
-    depression). Each chunk of each layer is a read of its own, over HTTP for the object store."""
-    rng = np.random.default_rng(11)
-    classes = rng.choice([11, 12, 21, 31, 41, 42, 43, 44, 61], size=(24, 32))
-    y, x = np.mgrid[0:24, 0:32]
-    dem = np.round(200 + 6 * x - 4 * np.abs(y - 12) + rng.normal(0, 5, classes.shape))
-    dem[8:13, 10:16] = 150.0
-    layers = {"precipitation": rng.uniform(1500, 2200, classes.shape),
-              "evapotranspiration": rng.uniform(500, 900, classes.shape), "dem": dem,
-              "vegetation_cover": rng.uniform(0.2, 0.95, classes.shape),
-              "rainfall_erosivity": np.full(classes.shape, 5000.0), "soil_erodibility": np.full(classes.shape, 0.03)}
-    root = TinyRegion(classes, layers, statistics=STATS).write(tmp_path / "on-disk")
-    toml = (root / "region.toml").read_text(encoding="utf-8")
-    (root / "region.toml").write_text(toml.replace("chunk_size = 2\n", f"chunk_size = {chunk}\n"), encoding="utf-8")
-    return root
-
-
 def _published(s3: object, root: Path, prefix: str) -> Path:
     """A copy of the package whose rasters are objects under s3://BUCKET/prefix/ (region.toml names the URLs);
     the copy holds no raster at all, so a read that missed the object store would fail."""
@@ -114,24 +92,28 @@ def test_layer_files_name_package_paths_or_urls(tmp_path: Path) -> None:
 
 
 def test_rasters_in_an_object_store_give_the_same_accounts(tmp_path: Path, s3: object) -> None:
-    root = _region(tmp_path, 16)
+    root = region(tmp_path, 16)
     remote = _published(s3, root, "same")
     assert not (remote / "rasters").exists()
-    region = load_region(remote)
-    assert str(region.layers["dem"].path(region.root, 2019)) == f"s3://{BUCKET}/same/dem_2019.tif"
-    local, far = account(load_region(root), 2019), account(region, 2019)
+    package = load_region(remote)
+    assert str(package.layers["dem"].path(package.root, 2019)) == f"s3://{BUCKET}/same/dem_2019.tif"
+    local, far = account(load_region(root), 2019), account(package, 2019)
     assert local.table[local.table.indicator == "soil_retention"]["quantity"].sum() > 0
     pd.testing.assert_frame_equal(local.table, far.table, check_exact=True)
 
 
-def test_a_missing_object_is_named_by_its_url(tmp_path: Path, s3: object) -> None:
-    remote = _published(s3, _region(tmp_path, 16), "missing")
+def test_a_missing_object_or_file_is_named_where_it_was_looked_for(tmp_path: Path, s3: object) -> None:
+    root = region(tmp_path, 16)
+    remote = _published(s3, root, "missing")
     s3.delete_object(Bucket=BUCKET, Key="missing/precipitation_2019.tif")  # type: ignore[attr-defined]
-    with pytest.raises(RegionError) as caught:
-        load_region(remote)
-    text = str(caught.value)
-    assert f"s3://{BUCKET}/missing/precipitation_2019.tif" in text
-    assert re.search(r"precipitation.*(not found|找不到|不存在)", text), text
+    (root / "rasters" / "precipitation_2019.tif").unlink()
+    for package, where in ((remote, f"s3://{BUCKET}/missing/precipitation_2019.tif"),
+                           (root, str(Path("rasters") / "precipitation_2019.tif"))):
+        with pytest.raises(RegionError) as caught:
+            load_region(package)
+        text = str(caught.value)
+        assert where in text
+        assert re.search(r"precipitation.*(not found|找不到|不存在)", text), text
 
 
 @pytest.mark.slow
@@ -141,7 +123,7 @@ def test_a_cluster_reads_the_object_store_and_gives_the_same_accounts(
     and route the DEM tile by tile into a shared folder: the accounts equal the local run's to the last digit."""
     from distributed import LocalCluster
 
-    root = _region(tmp_path, 8)  # 12 chunks, shared by the two workers
+    root = region(tmp_path, 8)  # 12 chunks, shared by the two workers
     remote = _published(s3, root, "cluster")
     monkeypatch.setenv("GEP_TERRAIN_TILE", "8")
     monkeypatch.setenv("GEP_TERRAIN_DIR", str(tmp_path / "routed"))

@@ -53,6 +53,7 @@ class TinyRegion:
     ecosystem_classes: dict[int, str] = field(default_factory=lambda: dict(DEFAULT_CLASSES))
     extra_toml: str = ""
     crs: str = ALBERS
+    chunk_size: int = 2  # pixels: tiny chunks, so that the pass over the chunks crosses many chunk edges
 
     @property
     def transform(self) -> Affine:
@@ -95,7 +96,7 @@ class TinyRegion:
             f'source = "test"\nsynthetic = true\n' for name in self.layers)
         return (
             f'[region]\nid = "tiny"\nname = "测试市"\ncrs = "{self.crs}"\nresolution = {self.resolution}\n'
-            f'years = [{self.year}]\nmethod = "{self.method}"\nchunk_size = 2\n\n'
+            f'years = [{self.year}]\nmethod = "{self.method}"\nchunk_size = {self.chunk_size}\n\n'
             '[zones]\nfile = "zones.gpkg"\nlayer = "villages"\nsource = "test"\nsynthetic = true\n\n'
             '[ecosystem_classes]\nfile = "ecosystem_classes.csv"\n\n'
             '[layers.ecosystem]\nfile = "rasters/ecosystem.tif"\nunit = "class"\nsource = "test"\n'

@@ -234,12 +234,12 @@ def _check_raster(root: Path, entry: LayerEntry, year: int, grid: Grid, zone_bou
                   problems: list[Problem], notes: list[str], values: bool = True) -> None:
     path = entry.path(root, year)
     rel = shown(path, root)
-    if not raster_exists(path):
-        problems.append(Problem("{file}", N_("layer {layer}: file not found"), file=rel, layer=entry.name))
-        return
     try:
         src = rasterio.open(path)
     except RasterioIOError as exc:
+        if not raster_exists(path):  # asked only when the open failed: for a URL, each test is a request
+            problems.append(Problem("{file}", N_("layer {layer}: file not found"), file=rel, layer=entry.name))
+            return
         problems.append(Problem("{file}", N_("layer {layer}: cannot open as a raster ({detail})"), file=rel,
                                 layer=entry.name, detail=str(exc).replace(str(path), rel)))
         return

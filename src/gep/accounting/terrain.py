@@ -25,6 +25,7 @@ like pygeoprocessing does with weight nodata).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -42,6 +43,7 @@ __all__ = [
     "extract_streams_d8",
     "extract_streams_mfd",
     "fill_pits",
+    "flat_blocks",
     "flow_accumulation_d8",
     "flow_accumulation_mfd",
     "flow_dir_d8",
@@ -1226,6 +1228,15 @@ def slope_percent(dem: np.ndarray, mask: np.ndarray, pixel_size: tuple[float, fl
 LS_CHUNK_PIXELS = 1 << 18  # 2 MB per float64 temporary
 
 
+def flat_blocks(size: int, *arrays: np.ndarray) -> Iterator[tuple[np.ndarray, ...]]:
+    """Matching flat blocks of `size` pixels from same-shape arrays, for element-wise steps whose temporaries
+    should be a block's size, not the raster's. Blocks are views of C-contiguous arrays, so writes into a block
+    reach the array (write only into arrays the caller made)."""
+    flat = [a.reshape(-1) for a in arrays]
+    for start in range(0, flat[0].size, size):
+        yield tuple(f[start:start + size] for f in flat)
+
+
 def _ls_chunk(slope: np.ndarray, fa: np.ndarray, cell_size: float, l_max: float) -> np.ndarray:
     """InVEST 3.20 ``_calculate_ls_factor`` on valid pixels, with the same float32/64 mix."""
     cell_area = cell_size**2
@@ -1255,24 +1266,20 @@ def ls_factor(
     m by slope class (0.2/0.3/0.4/0.5, then beta/(1+beta)); x = |sin t|+|cos t| of the
     slope angle; L capped at ``l_max``. ``slope`` is percent (float32, as calculate_slope
     writes it): the arithmetic keeps InVEST's float32 steps so results agree to ~1e-7.
-    Element-wise, run on row chunks in threads (numpy releases the GIL). The chunks are small
+    Element-wise, run on blocks in threads (numpy releases the GIL). The blocks are small
     (``LS_CHUNK_PIXELS``): each holds about fifteen temporaries, so their size, not the raster's,
     sets this step's memory above its output.
     """
     s32 = np.asarray(slope, dtype=np.float32)
     fa = np.asarray(flow_accum, dtype=np.float64)
     out = np.full(fa.shape, np.nan, dtype=np.float64)
-    rows = fa.shape[0]
     n_threads = threads or min(os.cpu_count() or 1, 8)
-    step = max(1, LS_CHUNK_PIXELS // max(1, fa.shape[1] if fa.ndim == 2 else 1))
 
-    def work(r0: int) -> None:
-        sl = s32[r0 : r0 + step]
-        fl = fa[r0 : r0 + step]
+    def work(blocks: tuple[np.ndarray, ...]) -> None:
+        sl, fl, block = blocks
         valid = ~(np.isnan(sl) | np.isnan(fl))
-        block = out[r0 : r0 + step]
         block[valid] = _ls_chunk(sl[valid], fl[valid], float(cell_size), float(l_max))
 
     with ThreadPoolExecutor(max_workers=n_threads) as pool:
-        list(pool.map(work, range(0, rows, step)))
+        list(pool.map(work, flat_blocks(LS_CHUNK_PIXELS, s32, fa, out)))
     return out

@@ -220,11 +220,8 @@ BLOCK_PIXELS = 1 << 20  # element-wise numpy steps go block by block: temporarie
 
 
 def _blocks(*arrays: np.ndarray) -> Iterator[tuple[np.ndarray, ...]]:
-    """Matching flat blocks of same-shape arrays: views of C-contiguous arrays, so that writes into a block reach
-    the array (every array written through here is made by this module)."""
-    flat = [a.reshape(-1) for a in arrays]
-    for start in range(0, flat[0].size, BLOCK_PIXELS):
-        yield tuple(f[start:start + BLOCK_PIXELS] for f in flat)
+    """`terrain.flat_blocks` of BLOCK_PIXELS (every array written through them is made in this module)."""
+    return terrain.flat_blocks(BLOCK_PIXELS, *arrays)
 
 
 def ic_factor(d_up: np.ndarray, d_dn: np.ndarray) -> np.ndarray:
