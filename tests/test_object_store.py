@@ -107,13 +107,24 @@ def test_a_missing_object_or_file_is_named_where_it_was_looked_for(tmp_path: Pat
     remote = _published(s3, root, "missing")
     s3.delete_object(Bucket=BUCKET, Key="missing/precipitation_2019.tif")  # type: ignore[attr-defined]
     (root / "rasters" / "precipitation_2019.tif").unlink()
-    for package, where in ((remote, f"s3://{BUCKET}/missing/precipitation_2019.tif"),
-                           (root, str(Path("rasters") / "precipitation_2019.tif"))):
+    for package, where, why in ((remote, f"s3://{BUCKET}/missing/precipitation_2019.tif", "does not exist"),
+                                (root, str(Path("rasters") / "precipitation_2019.tif"), "not found|找不到|不存在")):
         with pytest.raises(RegionError) as caught:
             load_region(package)
         text = str(caught.value)
         assert where in text
-        assert re.search(r"precipitation.*(not found|找不到|不存在)", text), text
+        assert re.search(rf"precipitation.*({why})", text), text
+
+
+def test_an_object_store_without_credentials_says_so(tmp_path: Path, s3: object,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """GDAL's own reason reaches the user (here: no credentials), not a bare "not found"."""
+    remote = _published(s3, region(tmp_path, 16), "no-keys")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    with pytest.raises(RegionError) as caught:
+        load_region(remote)
+    assert "AWS_SECRET_ACCESS_KEY" in str(caught.value)
 
 
 @pytest.mark.slow

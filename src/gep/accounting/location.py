@@ -15,7 +15,6 @@ import re
 from pathlib import Path
 
 import rasterio
-from rasterio.errors import RasterioIOError
 
 RasterLocation = Path | str  # a local file (Path) or a URL / GDAL virtual path (str)
 
@@ -50,7 +49,7 @@ def exists(location: RasterLocation) -> bool:
     try:
         with rasterio.open(location):
             return True
-    except RasterioIOError:
+    except Exception:  # GDAL's errors, and those of rasterio's cloud session (boto3: credentials)
         return False
 
 

@@ -236,8 +236,10 @@ def _check_raster(root: Path, entry: LayerEntry, year: int, grid: Grid, zone_bou
     rel = shown(path, root)
     try:
         src = rasterio.open(path)
-    except RasterioIOError as exc:
-        if not raster_exists(path):  # asked only when the open failed: for a URL, each test is a request
+    except Exception as exc:  # a URL can also fail in rasterio's cloud session (boto3's credential errors)
+        if isinstance(path, Path) and not isinstance(exc, RasterioIOError):
+            raise
+        if isinstance(path, Path) and not path.exists():  # a URL's failure is GDAL's or boto3's to tell
             problems.append(Problem("{file}", N_("layer {layer}: file not found"), file=rel, layer=entry.name))
             return
         problems.append(Problem("{file}", N_("layer {layer}: cannot open as a raster ({detail})"), file=rel,
